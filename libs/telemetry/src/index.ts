@@ -9,9 +9,23 @@ export { injectTraceContext, extractTraceContext } from './propagation';
 export type { TraceCarrier } from './propagation';
 export { createLogger, LOG_LEVELS } from './logger';
 export type { LoggerOptions, LogLevel } from './logger';
+export { createMetricsRegistry, DROPPED_DEFAULT_METRICS } from './metrics';
+export type { MetricsRegistryOptions } from './metrics';
+export { createRpcMetrics, DEFAULT_RPC_DURATION_BUCKETS } from './rpc-metrics';
+export type { RpcMetrics, RpcMetricsOptions } from './rpc-metrics';
+export { createReadiness, STARTING_REASON } from './readiness';
+export type { Readiness, ReadinessState } from './readiness';
+export { startOpsServer } from './ops-server';
+export type { OpsServer, OpsServerOptions, ReadinessProbe } from './ops-server';
 
 // Re-exported so that apps and tests never import the SDK or prom-client packages directly.
 export { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 export type { ReadableSpan, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+export type {
+  CounterConfiguration,
+  GaugeConfiguration,
+  HistogramConfiguration,
+} from 'prom-client';
 export type { Logger } from 'pino';
 export type { Tracer, Span, Context } from '@opentelemetry/api';
