@@ -1,0 +1,75 @@
+import { UnauthenticatedError } from '@verdict/errors';
+import {
+  bearerToken,
+  parseForwardedClientCert,
+  servicePrincipal,
+  spiffeIdFromCertificate,
+  type Principal,
+} from '@verdict/security';
+import type { CallState } from './call-state';
+import type { ServerInterceptor } from './interceptors';
+
+/** Verifies a bearer token into a user principal (see `createJwtVerifier` in @verdict/security). */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** How the server learns who the caller is. */
+export interface AuthenticationOptions {
+  /**
+   * `mtls`: the peer's client certificate (the TLS handshake already proved it). `mesh`: the
+   * sidecar's `x-forwarded-client-cert` header, trusted only in this mode because the sidecar
+   * terminates mutual TLS and strips the header from outside traffic.
+   */
+  mode: 'mtls' | 'mesh';
+  /** Verifies `authorization: Bearer` tokens; without it such tokens are refused. */
+  tokenVerifier?: TokenVerifier;
+}
+
+/** Resolves the caller's principal: a bearer token's user if one is sent, else the peer's SPIFFE id. */
+export async function resolvePrincipal(
+  call: CallState,
+  options: AuthenticationOptions,
+): Promise<Principal> {
+  const token = bearerToken(call.context.requestHeaders.get('authorization'));
+  if (token !== undefined) {
+    if (options.tokenVerifier === undefined) {
+      throw new UnauthenticatedError(
+        'authorization: bearer tokens are not accepted by this service; authenticate with a client certificate',
+      );
+    }
+    return options.tokenVerifier.verify(token);
+  }
+  const spiffeId = options.mode === 'mtls' ? peerSpiffeId(call) : forwardedSpiffeId(call);
+  return servicePrincipal(spiffeId);
+}
+
+function peerSpiffeId(call: CallState): string {
+  const certificate = call.call.getAuthContext().sslPeerCertificate;
+  if (certificate === undefined || certificate.raw === undefined) {
+    throw new UnauthenticatedError('no client certificate was presented');
+  }
+  const id = spiffeIdFromCertificate(certificate.raw);
+  if (id === undefined) {
+    throw new UnauthenticatedError('the client certificate carries no spiffe:// URI SAN');
+  }
+  return id;
+}
+
+function forwardedSpiffeId(call: CallState): string {
+  const header = call.context.requestHeaders.get('x-forwarded-client-cert');
+  const id = header === undefined ? undefined : parseForwardedClientCert(header);
+  if (id === undefined) {
+    throw new UnauthenticatedError(
+      'x-forwarded-client-cert: expected the mesh sidecar to forward the client SPIFFE id, got none',
+    );
+  }
+  return id;
+}
+
+export function authenticationInterceptor(options: AuthenticationOptions): ServerInterceptor {
+  return async (call, next) => {
+    call.principal = await resolvePrincipal(call, options);
+    return next();
+  };
+}

@@ -1,0 +1,27 @@
+export type {
+  CallContext,
+  RequestHeaders,
+  MethodImpl,
+  ServiceImpl,
+  RawMethodImpl,
+  RawServiceImpl,
+} from './types';
+export { createServer, DEFAULT_MAX_MESSAGE_BYTES } from './server';
+export type { KitServer, ServerOptions } from './server';
+export { createClient, createRawClient } from './client';
+export type { CallOptions, ClientOptions, ClientMethod, RawClientMethod, TypedClient, RawClient, ClientHandle } from './client';
+export { serverCredentials, channelCredentials } from './credentials';
+export type { TransportOptions, ClientTransportOptions, MutualTlsFiles, MeshTransport } from './credentials';
+export { createMethodAuthorizer, isOpenMethod } from './authorization';
+export type { Authorize, AuthorizationRequest, DenialEvent, PermissionEvaluator } from './authorization';
+export { resolvePrincipal } from './identity';
+export type { AuthenticationOptions, TokenVerifier } from './identity';
+export type { ServerInterceptor, RpcMetricsRecorder } from './interceptors';
+export type { CallState } from './call-state';
+export type { HealthStatus } from './health';
+export { mapError, statusCodeOf } from './error-mapping';
+export { methodPath } from './service-definition';
+export { silentLogger } from './logger';
+export type { KitLogger } from './logger';
+export { installShutdownHandlers } from './shutdown';
+export type { ShutdownSignalOptions } from './shutdown';
