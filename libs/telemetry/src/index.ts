@@ -22,10 +22,6 @@ export type { OpsServer, OpsServerOptions, ReadinessProbe } from './ops-server';
 export { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 export type { ReadableSpan, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
-export type {
-  CounterConfiguration,
-  GaugeConfiguration,
-  HistogramConfiguration,
-} from 'prom-client';
+export type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration } from 'prom-client';
 export type { Logger } from 'pino';
 export type { Tracer, Span, Context } from '@opentelemetry/api';

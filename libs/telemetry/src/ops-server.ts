@@ -6,8 +6,7 @@ import type { Readiness, ReadinessState } from './readiness';
 
 /** A readiness source: a {@link Readiness} switch or a function asked on every probe. */
 export type ReadinessProbe =
-  | Readiness
-  | (() => boolean | ReadinessState | Promise<boolean | ReadinessState>);
+  Readiness | (() => boolean | ReadinessState | Promise<boolean | ReadinessState>);
 
 /** Options of {@link startOpsServer}. */
 export interface OpsServerOptions {

@@ -67,7 +67,8 @@ describe('OTLP export', () => {
         process.execPath,
         ['-e', CHILD, join(__dirname, 'tracing.ts'), endpoint],
         { cwd: __dirname, timeout: 20_000 },
-        (error, _stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve()),
+        (error, _stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(),
       );
     });
 

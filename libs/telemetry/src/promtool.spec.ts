@@ -1,11 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import {
-  createMetricsRegistry,
-  createRpcMetrics,
-  startOpsServer,
-  type OpsServer,
-} from './index';
+import { createMetricsRegistry, createRpcMetrics, startOpsServer, type OpsServer } from './index';
 
 const INSTALL_HINT =
   "promtool is not installed: install Debian's prometheus package " +
