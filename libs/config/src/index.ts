@@ -9,3 +9,11 @@ export type { ConfigIssue, ConfigSource } from './config-error';
 export { envName, listSettings } from './settings';
 export type { Setting, SettingKind } from './settings';
 export { LIST_SEPARATOR } from './coerce';
+export {
+  serviceConfigSchema,
+  DEFAULT_HOST,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_TRUST_DOMAIN,
+} from './service-config';
+export type { ServiceConfig, ServiceConfigDefaults } from './service-config';
