@@ -35,3 +35,5 @@ export { createAuthorizer } from './authorizer';
 export type { Authorizer, Decision, ResourceRef } from './authorizer';
 export { DEV_POLICY_YAML, devPolicyYaml } from './dev-policy';
 export type { DevPolicyOptions } from './dev-policy';
+export { DEFAULT_JWT_ALGORITHMS, bearerToken, createJwtVerifier } from './jwt';
+export type { JwtVerifier, JwtVerifierOptions } from './jwt';
