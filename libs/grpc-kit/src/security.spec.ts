@@ -1,0 +1,130 @@
+import { status } from '@grpc/grpc-js';
+import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
+import { createAuthorizer, createJwtVerifier, parsePolicy } from '@verdict/security';
+import { auditV1 } from '@verdict/proto';
+import { createMethodAuthorizer, type DenialEvent } from './authorization';
+import { createClient } from './client';
+import type { ClientTransportOptions } from './credentials';
+import { createServer, type KitServer } from './server';
+import { createTestPki, type TestPki } from './testing/test-pki';
+import { createTestAuditService } from './testing/test-service';
+
+const APPEND = '/verdict.audit.v1.AuditService/Append';
+const ISSUER = 'https://idp.example.test';
+const AUDIENCE = 'verdict';
+const POLICY = `
+roles:
+  appender: [audit:append]
+bindings:
+  - principals: ['spiffe://verdict.local/ns/default/sa/tester']
+    roles: [appender]
+  - groups: [ci]
+    roles: [appender]
+`;
+
+describe('kit server security', () => {
+  let pki: TestPki;
+  let server: KitServer;
+  let address: string;
+  let signingKey: KeyLike;
+  const denials: DenialEvent[] = [];
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    const keys = await generateKeyPair('ES256');
+    signingKey = keys.privateKey;
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'test', alg: 'ES256' };
+    server = createServer({
+      name: 'security-test',
+      transport: pki.server('alpha'),
+      tokenVerifier: createJwtVerifier({ jwks: { keys: [jwk] }, issuer: ISSUER, audience: AUDIENCE }),
+      authorize: createMethodAuthorizer({
+        evaluator: createAuthorizer(parsePolicy(POLICY)),
+        permissions: { [APPEND]: 'audit:append' },
+      }),
+      onDenied: (event) => denials.push(event),
+    });
+    server.add(auditV1.AuditService, createTestAuditService());
+    address = `127.0.0.1:${await server.start()}`;
+  });
+
+  afterAll(async () => {
+    await server.shutdown({ graceMs: 1000 });
+    await pki.remove();
+  });
+
+  async function append(transport: ClientTransportOptions, token?: string) {
+    const client = createClient(auditV1.AuditService, {
+      address,
+      transport,
+      defaultTimeoutMs: 3000,
+      bearerToken: token === undefined ? undefined : () => token,
+    });
+    try {
+      return await client.append({ records: [{ id: 'r1' }] });
+    } finally {
+      client.close();
+    }
+  }
+
+  function token(claims: { sub: string; groups?: string[] }, expiresAt: number) {
+    return new SignJWT({ groups: claims.groups ?? [] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test' })
+      .setSubject(claims.sub)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(expiresAt - 600)
+      .setExpirationTime(expiresAt)
+      .sign(signingKey);
+  }
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('accepts a client certificate from the platform CA', async () => {
+    await expect(append(pki.client())).resolves.toMatchObject({ treeSize: 1n });
+  });
+
+  it('refuses a plaintext client at the handshake', async () => {
+    await expect(append({ mode: 'mesh' })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it('refuses a client whose certificate comes from another CA', async () => {
+    const foreign = await pki.issueClient('tester', { foreignCa: true });
+    await expect(append(foreign)).rejects.toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it('refuses an expired client certificate', async () => {
+    const expired = await pki.issueClient('tester', {
+      notBefore: new Date(Date.now() - 3 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
+    await expect(append(expired)).rejects.toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it('answers PERMISSION_DENIED naming the method and the principal, and reports the denial', async () => {
+    const failure = append(pki.client('beta'));
+    await expect(failure).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    const details = await failure.catch((error: { details: string }) => error.details);
+    expect(details).toContain(APPEND);
+    expect(details).toContain('spiffe://verdict.local/ns/default/sa/beta');
+    expect(details).toContain('audit:append');
+    expect(denials.map((d) => [d.method, d.principal.id])).toContainEqual([
+      APPEND,
+      'spiffe://verdict.local/ns/default/sa/beta',
+    ]);
+  });
+
+  it('accepts a valid JWT and authorizes by its groups', async () => {
+    const jwt = await token({ sub: 'ci-job-17', groups: ['ci'] }, now() + 600);
+    await expect(append(pki.client('beta'), jwt)).resolves.toMatchObject({ treeSize: 1n });
+  });
+
+  it('answers UNAUTHENTICATED for an expired JWT', async () => {
+    const jwt = await token({ sub: 'ci-job-17', groups: ['ci'] }, now() - 120);
+    const failure = append(pki.client('beta'), jwt);
+    await expect(failure).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    const details = await failure.catch((error: { details: string }) => error.details);
+    expect(details).toMatch(/expired/i);
+    expect(details).not.toContain(jwt);
+  });
+});
