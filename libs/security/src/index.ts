@@ -37,3 +37,9 @@ export { DEV_POLICY_YAML, devPolicyYaml } from './dev-policy';
 export type { DevPolicyOptions } from './dev-policy';
 export { DEFAULT_JWT_ALGORITHMS, bearerToken, createJwtVerifier } from './jwt';
 export type { JwtVerifier, JwtVerifierOptions } from './jwt';
+export {
+  AUDIT_PERMISSIONS,
+  EXPERIMENTS_PERMISSIONS,
+  INFERENCE_PERMISSIONS,
+  REGISTRY_PERMISSIONS,
+} from './rpc-permissions';
