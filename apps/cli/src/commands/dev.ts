@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { startDevStack } from '../dev-stack';
+import { STACK_SERVICES } from '../services';
+import type { CommandResult } from './command';
+
+export const DEV_USAGE = `verdict dev [--dir .verdict] [--ports name=grpc:ops,...]
+
+Sets up what is missing under --dir (dev PKI, RBAC policy, data directories), starts the five
+services as separate processes on 127.0.0.1 and stops them all on Ctrl-C (SIGINT) or SIGTERM.`;
+
+/** `verdict dev`: runs the whole platform locally until interrupted. */
+export async function devCommand(flags: { dir?: string; ports?: string }): Promise<CommandResult> {
+  const dir = resolve(flags.dir ?? '.verdict');
+  const ports = flags.ports === undefined ? undefined : parsePorts(flags.ports);
+  let exitCode = 0;
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolveDone) => (finished = resolveDone));
+  const stack = await startDevStack({
+    dir,
+    ports,
+    output: process.stdout,
+    colour: process.stdout.isTTY === true,
+    onUnexpectedExit: (service, code, signal) => {
+      process.stderr.write(`verdict dev: ${service} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack\n`);
+      exitCode = 1;
+      finished();
+    },
+  });
+  process.stdout.write(
+    `verdict dev: all ${stack.services.length} services ready\n` +
+      stack.services.map((s) => `  ${s.name.padEnd(20)} grpc 127.0.0.1:${s.grpcPort}  http 127.0.0.1:${s.opsPort}\n`).join('') +
+      `  PKI: ${stack.pki.dir} (client certificate: ${stack.pki.client.cert})\n` +
+      `Press Ctrl-C to stop.\n`,
+  );
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => finished());
+  await done;
+  process.stdout.write('verdict dev: stopping\n');
+  await stack.stop();
+  process.stdout.write('verdict dev: stopped\n');
+  return { exitCode };
+}
+
+/** `router=50061:9201,audit=50065:9205` -> per-service ports. */
+export function parsePorts(value: string): Record<string, { grpc: number; ops: number }> {
+  const known = new Set(STACK_SERVICES.map((service) => service.name));
+  const ports: Record<string, { grpc: number; ops: number }> = {};
+  for (const entry of value.split(',').filter(Boolean)) {
+    const match = /^([a-z-]+)=(\d+):(\d+)$/.exec(entry.trim());
+    if (match === null || !known.has(match[1])) {
+      throw new Error(`--ports: expected name=grpcPort:opsPort with name one of ${[...known].join(', ')}, got "${entry}"`);
+    }
+    ports[match[1]] = { grpc: Number(match[2]), ops: Number(match[3]) };
+  }
+  return ports;
+}

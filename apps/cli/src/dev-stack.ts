@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
+import { formatLogLine, linePrefix, splitLines } from './log-lines';
+import { STACK_SERVICES, type StackService } from './services';
+
+export interface DevStackOptions {
+  /** State directory: pki/, data/<service>/ and policy.yaml live here. */
+  dir: string;
+  /** Port overrides per service name (the e2e harness passes free ports). */
+  ports?: Readonly<Record<string, { grpc: number; ops: number }>>;
+  /** Where the services' prefixed log lines go. */
+  output: NodeJS.WritableStream;
+  /** Colour the prefixes (when output is a terminal). @default false */
+  colour?: boolean;
+  /** How long to wait for every service to report ready. @default 60000 */
+  readyTimeoutMs?: number;
+  /** Called when a service exits while the stack runs (not during stop). */
+  onUnexpectedExit?: (service: string, code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+/** A service process of a running stack. */
+export interface RunningService {
+  readonly name: string;
+  readonly grpcPort: number;
+  readonly opsPort: number;
+  readonly process: ChildProcess;
+}
+
+export interface DevStack {
+  readonly pki: DevPki;
+  readonly services: readonly RunningService[];
+  /** SIGTERM to every service, then waits for each to exit (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
+const DEFAULT_STOP_GRACE_MS = 15_000;
+const READY_POLL_MS = 100;
+
+/** Sets up what is missing (PKI, policy, data dirs), then starts the five services and waits until they are ready. */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const pki = await initDevPki({ dir: join(options.dir, 'pki') });
+  const policyFile = join(options.dir, 'policy.yaml');
+  if (!(await exists(policyFile))) {
+    await writeFile(policyFile, devPolicyYaml({ trustDomain: pki.trustDomain }), { mode: 0o644 });
+  }
+  const width = Math.max(...STACK_SERVICES.map((service) => service.name.length));
+  const running: RunningService[] = [];
+  let stopping = false;
+
+  const stop = async (graceMs = DEFAULT_STOP_GRACE_MS) => {
+    stopping = true;
+    await Promise.all(running.map((service) => stopProcess(service.process, graceMs)));
+  };
+
+  try {
+    for (const [index, service] of STACK_SERVICES.entries()) {
+      const ports = options.ports?.[service.name] ?? { grpc: service.grpcPort, ops: service.opsPort };
+      const dataDir = join(options.dir, 'data', service.name);
+      await mkdir(dataDir, { recursive: true });
+      const child = spawn(process.execPath, [require.resolve(service.packageName)], {
+        env: { ...process.env, ...serviceEnv(service, ports, pki, policyFile, dataDir) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const prefix = linePrefix(service.name, index, width, options.colour ?? false);
+      const print = (line: string) => options.output.write(`${prefix} ${formatLogLine(line)}\n`);
+      splitLines(child.stdout!, print);
+      splitLines(child.stderr!, print);
+      child.on('exit', (code, signal) => {
+        if (!stopping) options.onUnexpectedExit?.(service.name, code, signal);
+      });
+      running.push({ name: service.name, grpcPort: ports.grpc, opsPort: ports.ops, process: child });
+    }
+    await Promise.all(running.map((service) => waitReady(service, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pki, services: running, stop };
+}
+
+/** The environment a service reads its configuration from (see each app's config.ts). */
+function serviceEnv(
+  service: StackService,
+  ports: { grpc: number; ops: number },
+  pki: DevPki,
+  policyFile: string,
+  dataDir: string,
+): Record<string, string> {
+  const identity = pki.services[service.name];
+  return {
+    VERDICT_GRPC_HOST: '127.0.0.1',
+    VERDICT_GRPC_PORT: String(ports.grpc),
+    VERDICT_OPS_HOST: '127.0.0.1',
+    VERDICT_OPS_PORT: String(ports.ops),
+    VERDICT_TLS_MODE: 'mtls',
+    VERDICT_TLS_CA_FILE: pki.caCert,
+    VERDICT_TLS_CERT_FILE: identity.cert,
+    VERDICT_TLS_KEY_FILE: identity.key,
+    VERDICT_TRUST_DOMAIN: pki.trustDomain,
+    VERDICT_POLICY_FILE: policyFile,
+    VERDICT_DATA_DIR: dataDir,
+  };
+}
+
+async function waitReady(service: RunningService, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null || service.process.signalCode !== null) {
+      throw new Error(`${service.name} exited (code ${service.process.exitCode ?? service.process.signalCode}) before it was ready; see its log lines above`);
+    }
+    if ((await httpStatus(`http://127.0.0.1:${service.opsPort}/readyz`)) === 200) return;
+    await delay(READY_POLL_MS);
+  }
+  throw new Error(`${service.name} was not ready on http://127.0.0.1:${service.opsPort}/readyz within ${timeoutMs} ms`);
+}
+
+function httpStatus(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const request = get(url, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('error', () => resolve(undefined));
+    request.setTimeout(1000, () => request.destroy());
+  });
+}
+
+async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

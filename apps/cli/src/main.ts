@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { DEV_USAGE, devCommand } from './commands/dev';
+import { HEALTH_USAGE, healthCommand } from './commands/health';
+import { PKI_USAGE, pkiInitCommand } from './commands/pki';
+import type { CommandResult } from './commands/command';
+
+const USAGE = `verdict: the Verdict command line
+
+Commands:
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+
+Run a command with --help for details.`;
+
+async function run(argv: string[]): Promise<CommandResult> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dir: { type: 'string' },
+      ports: { type: 'string' },
+      force: { type: 'boolean' },
+      address: { type: 'string' },
+      service: { type: 'string' },
+      pki: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals.join(' ');
+  const usage: Record<string, string> = { dev: DEV_USAGE, 'pki init': PKI_USAGE, health: HEALTH_USAGE };
+  if (values.help === true || command === '' || usage[command] === undefined) {
+    const known = usage[command] !== undefined;
+    process.stdout.write(`${known ? usage[command] : USAGE}\n`);
+    return { exitCode: known || command === '' ? 0 : 2 };
+  }
+  switch (command) {
+    case 'dev':
+      return devCommand(values);
+    case 'pki init':
+      return pkiInitCommand(values);
+    default:
+      return healthCommand(values);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (result) => process.exit(result.exitCode),
+  (error: unknown) => {
+    process.stderr.write(`verdict: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
