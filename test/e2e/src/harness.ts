@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ClientTransportOptions } from '@verdict/grpc-kit';
+
+/** The five services, as `verdict dev` names them. */
+export const SERVICE_NAMES = ['router', 'model-server', 'registry', 'experiment-analyzer', 'audit'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** A whole Verdict stack started by `verdict dev` as real processes, on free ports, with a fresh PKI and data directory. */
+export interface Stack {
+  readonly dir: string;
+  readonly pkiDir: string;
+  readonly cli: ChildProcess;
+  /** gRPC `host:port` of each service. */
+  readonly grpc: Readonly<Record<ServiceName, string>>;
+  /** Base URL of each service's HTTP ops endpoint (/metrics, /healthz, /readyz). */
+  readonly ops: Readonly<Record<ServiceName, string>>;
+  /** Every line the stack printed so far. */
+  readonly output: readonly string[];
+  /** mTLS client transport with a certificate of this PKI: the local user's, or a service's. */
+  transport(identity?: 'developer' | ServiceName): ClientTransportOptions;
+  /** SIGINT to `verdict dev` (what Ctrl-C sends), then waits for it to exit; returns its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** The built entry point of an app (e2e runs the real, compiled services; Nx builds them first). */
+export function appEntry(app: string): string {
+  return join(__dirname, '..', '..', '..', 'apps', app, 'dist', 'main.js');
+}
+
+const CLI_ENTRY = appEntry('cli');
+const READY_LINE = /^verdict dev: all 5 services ready/;
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Starts `verdict dev` and resolves once it reports every service ready (readiness probed by the CLI). */
+export async function startStack(options: { readyTimeoutMs?: number } = {}): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'verdict-e2e-'));
+  const ports: Record<string, { grpc: number; ops: number }> = {};
+  for (const name of SERVICE_NAMES) ports[name] = { grpc: await freePort(), ops: await freePort() };
+  const cli = spawn(
+    process.execPath,
+    [CLI_ENTRY, 'dev', '--dir', dir, '--ports', SERVICE_NAMES.map((n) => `${n}=${ports[n].grpc}:${ports[n].ops}`).join(',')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.join('\n')}`)), options.readyTimeoutMs ?? 60_000);
+    const onLine = (line: string) => {
+      output.push(line);
+      if (READY_LINE.test(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    createInterface({ input: cli.stdout! }).on('line', onLine);
+    createInterface({ input: cli.stderr! }).on('line', onLine);
+    cli.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`verdict dev exited with ${code} before the stack was ready:\n${output.join('\n')}`));
+    });
+  });
+  await ready;
+  const pkiDir = join(dir, 'pki');
+  const record = <T>(value: (name: ServiceName) => T) =>
+    Object.fromEntries(SERVICE_NAMES.map((name) => [name, value(name)])) as Record<ServiceName, T>;
+  return {
+    dir,
+    pkiDir,
+    cli,
+    output,
+    grpc: record((name) => `127.0.0.1:${ports[name].grpc}`),
+    ops: record((name) => `http://127.0.0.1:${ports[name].ops}`),
+    transport: (identity = 'developer') => ({
+      mode: 'mtls',
+      caFile: join(pkiDir, 'ca.pem'),
+      certFile: join(pkiDir, `${identity}.pem`),
+      keyFile: join(pkiDir, `${identity}.key`),
+    }),
+    async stop() {
+      if (cli.exitCode === null && cli.signalCode === null) {
+        const exited = once(cli, 'exit');
+        cli.kill('SIGINT');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+      return cli.exitCode;
+    },
+  };
+}

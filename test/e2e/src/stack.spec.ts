@@ -1,0 +1,96 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { status } from '@grpc/grpc-js';
+import { createClient } from '@verdict/grpc-kit';
+import { auditV1, health, inference } from '@verdict/proto';
+import { SERVICE_NAMES, appEntry, freePort, startStack, type Stack } from './harness';
+
+describe('the dev stack (verdict dev) as real processes', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it.each(SERVICE_NAMES)('%s answers Health/Check SERVING over mTLS with the dev client certificate', async (name) => {
+    const client = createClient(health.Health, { address: stack.grpc[name], transport: stack.transport() });
+    try {
+      const response = await client.check({ service: '' });
+      expect(response.status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
+    } finally {
+      client.close();
+    }
+  });
+
+  it.each(SERVICE_NAMES)('%s serves /metrics that promtool accepts, and /healthz and /readyz', async (name) => {
+    const metrics = await fetch(`${stack.ops[name]}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const body = await metrics.text();
+    expect(body).toContain(`service="${name}"`);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    if (check.error) throw new Error(`promtool is not installed (apt-get install prometheus): ${check.error.message}`);
+    expect({ status: check.status, output: `${check.stdout}${check.stderr}` }).toEqual({ status: 0, output: '' });
+    expect((await fetch(`${stack.ops[name]}/healthz`)).status).toBe(200);
+    expect((await fetch(`${stack.ops[name]}/readyz`)).status).toBe(200);
+  });
+
+  it('counts RPCs in the RED metrics', async () => {
+    const client = createClient(health.Health, { address: stack.grpc.audit, transport: stack.transport() });
+    await client.check({ service: '' });
+    client.close();
+    const body = await (await fetch(`${stack.ops.audit}/metrics`)).text();
+    expect(body).toMatch(/rpc_server_requests_total\{method="\/grpc\.health\.v1\.Health\/Check",code="OK",service="audit"\} [1-9]/);
+  });
+
+  it('answers UNIMPLEMENTED for an API whose issue has not landed, to an authorized caller', async () => {
+    const client = createClient(inference.GRPCInferenceService, { address: stack.grpc['model-server'], transport: stack.transport() });
+    await expect(client.serverLive({})).rejects.toMatchObject({
+      code: status.UNIMPLEMENTED,
+      details: 'inference.GRPCInferenceService/ServerLive is not provided by this service',
+    });
+    client.close();
+  });
+
+  it('refuses a service identity without the permission, naming method and principal', async () => {
+    const client = createClient(auditV1.AuditService, { address: stack.grpc.audit, transport: stack.transport('model-server') });
+    const failure = client.query({});
+    await expect(failure).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    const details = await failure.catch((error: { details: string }) => error.details);
+    expect(details).toContain('/verdict.audit.v1.AuditService/Query');
+    expect(details).toContain('spiffe://verdict.local/ns/default/sa/model-server');
+    client.close();
+  });
+});
+
+describe('a service with a bad setting', () => {
+  it('stops at start with a message naming the setting and what was expected', async () => {
+    const child = spawn(process.execPath, [appEntry('audit')], {
+      env: { ...process.env, VERDICT_GRPC_PORT: 'abc', VERDICT_OPS_PORT: String(await freePort()), VERDICT_TLS_MODE: 'mesh' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(stderr).toContain('VERDICT_GRPC_PORT');
+    expect(stderr).toMatch(/expected .*integer/);
+    expect(stderr).toContain('"abc"');
+  });
+});
+
+describe('stopping the stack', () => {
+  it('Ctrl-C stops every service and verdict dev exits 0', async () => {
+    const stack = await startStack();
+    const code = await stack.stop();
+    expect(code).toBe(0);
+    for (const name of SERVICE_NAMES) {
+      await expect(fetch(`${stack.ops[name]}/healthz`)).rejects.toThrow();
+    }
+    expect(stack.output.filter((line) => /stopped forced=false/.test(line))).toHaveLength(SERVICE_NAMES.length);
+  });
+});
