@@ -2,7 +2,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'libs/proto/src/gen/**', '.nx/**', '.verdict/**'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'libs/proto/src/gen/**', '.nx/**', '.verdict/**'],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -60,7 +60,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
   try {
     for (const [index, service] of STACK_SERVICES.entries()) {
-      const ports = options.ports?.[service.name] ?? { grpc: service.grpcPort, ops: service.opsPort };
+      const ports = options.ports?.[service.name] ?? {
+        grpc: service.grpcPort,
+        ops: service.opsPort,
+      };
       const dataDir = join(options.dir, 'data', service.name);
       await mkdir(dataDir, { recursive: true });
       const child = spawn(process.execPath, [require.resolve(service.packageName)], {
@@ -74,9 +77,18 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       child.on('exit', (code, signal) => {
         if (!stopping) options.onUnexpectedExit?.(service.name, code, signal);
       });
-      running.push({ name: service.name, grpcPort: ports.grpc, opsPort: ports.ops, process: child });
+      running.push({
+        name: service.name,
+        grpcPort: ports.grpc,
+        opsPort: ports.ops,
+        process: child,
+      });
     }
-    await Promise.all(running.map((service) => waitReady(service, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS)));
+    await Promise.all(
+      running.map((service) =>
+        waitReady(service, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS),
+      ),
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -112,12 +124,16 @@ async function waitReady(service: RunningService, timeoutMs: number): Promise<vo
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.process.exitCode !== null || service.process.signalCode !== null) {
-      throw new Error(`${service.name} exited (code ${service.process.exitCode ?? service.process.signalCode}) before it was ready; see its log lines above`);
+      throw new Error(
+        `${service.name} exited (code ${service.process.exitCode ?? service.process.signalCode}) before it was ready; see its log lines above`,
+      );
     }
     if ((await httpStatus(`http://127.0.0.1:${service.opsPort}/readyz`)) === 200) return;
     await delay(READY_POLL_MS);
   }
-  throw new Error(`${service.name} was not ready on http://127.0.0.1:${service.opsPort}/readyz within ${timeoutMs} ms`);
+  throw new Error(
+    `${service.name} was not ready on http://127.0.0.1:${service.opsPort}/readyz within ${timeoutMs} ms`,
+  );
 }
 
 function httpStatus(url: string): Promise<number | undefined> {

@@ -3,7 +3,15 @@ import { formatLogLine, linePrefix, splitLines } from './log-lines';
 
 describe('log lines of the dev stack', () => {
   it('renders a pino line as time, level, message and the remaining fields', () => {
-    const line = JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 2, 3, 4, 5, 678), service: 'audit', pid: 1, msg: 'spool nearly full', depth: 9, path: '/x' });
+    const line = JSON.stringify({
+      level: 40,
+      time: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+      service: 'audit',
+      pid: 1,
+      msg: 'spool nearly full',
+      depth: 9,
+      path: '/x',
+    });
     expect(formatLogLine(line)).toBe('03:04:05.678 WARN  spool nearly full depth=9 path=/x');
   });
 

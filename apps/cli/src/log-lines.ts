@@ -1,6 +1,13 @@
 const COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m'];
 const RESET = '\x1b[0m';
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 /** Fields every line has; the rest is printed after the message. */
 const COMMON_FIELDS = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname']);
 
@@ -22,7 +29,8 @@ export function formatLogLine(line: string): string {
     return line;
   }
   if (typeof record !== 'object' || record === null || !('msg' in record)) return line;
-  const time = typeof record.time === 'number' ? new Date(record.time).toISOString().slice(11, 23) : '';
+  const time =
+    typeof record.time === 'number' ? new Date(record.time).toISOString().slice(11, 23) : '';
   const level = LEVELS[record.level as number] ?? String(record.level);
   const rest = Object.entries(record)
     .filter(([key]) => !COMMON_FIELDS.has(key))

@@ -27,7 +27,11 @@ async function run(argv: string[]): Promise<CommandResult> {
     },
   });
   const command = positionals.join(' ');
-  const usage: Record<string, string> = { dev: DEV_USAGE, 'pki init': PKI_USAGE, health: HEALTH_USAGE };
+  const usage: Record<string, string> = {
+    dev: DEV_USAGE,
+    'pki init': PKI_USAGE,
+    health: HEALTH_USAGE,
+  };
   if (values.help === true || command === '' || usage[command] === undefined) {
     const known = usage[command] !== undefined;
     process.stdout.write(`${known ? usage[command] : USAGE}\n`);

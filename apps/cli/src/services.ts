@@ -15,6 +15,11 @@ export const STACK_SERVICES: readonly StackService[] = [
   { name: 'audit', packageName: '@verdict/audit', grpcPort: 50055, opsPort: 9105 },
   { name: 'registry', packageName: '@verdict/registry', grpcPort: 50053, opsPort: 9103 },
   { name: 'model-server', packageName: '@verdict/model-server', grpcPort: 50052, opsPort: 9102 },
-  { name: 'experiment-analyzer', packageName: '@verdict/experiment-analyzer', grpcPort: 50054, opsPort: 9104 },
+  {
+    name: 'experiment-analyzer',
+    packageName: '@verdict/experiment-analyzer',
+    grpcPort: 50054,
+    opsPort: 9104,
+  },
   { name: 'router', packageName: '@verdict/router', grpcPort: 50051, opsPort: 9101 },
 ];

@@ -2,11 +2,20 @@ import { loadConfig, serviceConfigSchema } from '@verdict/config';
 import type { z } from 'zod';
 
 /** Settings of the experiment-analyzer; environment variables `VERDICT_*`, optional YAML file `VERDICT_CONFIG_FILE`. */
-export const configSchema = serviceConfigSchema({ grpcPort: 50054, opsPort: 9104, dataDir: '.verdict/data/experiment-analyzer' });
+export const configSchema = serviceConfigSchema({
+  grpcPort: 50054,
+  opsPort: 9104,
+  dataDir: '.verdict/data/experiment-analyzer',
+});
 
 export type Config = z.output<typeof configSchema>;
 
 /** The one place this service reads the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({ schema: configSchema, env, prefix: 'VERDICT_', file: env.VERDICT_CONFIG_FILE });
+  return loadConfig({
+    schema: configSchema,
+    env,
+    prefix: 'VERDICT_',
+    file: env.VERDICT_CONFIG_FILE,
+  });
 }

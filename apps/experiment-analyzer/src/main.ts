@@ -9,7 +9,10 @@ runServiceProcess({
   readConfig,
   permissions: EXPERIMENTS_PERMISSIONS,
   async setup({ server }) {
-    server.add(experimentsV1.ExperimentService, unimplementedService(experimentsV1.ExperimentService));
+    server.add(
+      experimentsV1.ExperimentService,
+      unimplementedService(experimentsV1.ExperimentService),
+    );
     server.add(experimentsV1.RoutingService, unimplementedService(experimentsV1.RoutingService));
     server.add(experimentsV1.IngestService, unimplementedService(experimentsV1.IngestService));
   },

@@ -9,6 +9,9 @@ runServiceProcess({
   readConfig,
   permissions: INFERENCE_PERMISSIONS,
   async setup({ server }) {
-    server.add(inference.GRPCInferenceService, unimplementedService(inference.GRPCInferenceService));
+    server.add(
+      inference.GRPCInferenceService,
+      unimplementedService(inference.GRPCInferenceService),
+    );
   },
 });

@@ -21,9 +21,9 @@ describe('errors', () => {
   });
 
   it('lists what exists when something is not found', () => {
-    expect(new NotFoundError({ kind: 'model', resource: 'spam', available: ['mnist'] }).message).toBe(
-      "model 'spam' not found (available: mnist)",
-    );
+    expect(
+      new NotFoundError({ kind: 'model', resource: 'spam', available: ['mnist'] }).message,
+    ).toBe("model 'spam' not found (available: mnist)");
     expect(new NotFoundError({ kind: 'model', resource: 'spam', available: [] }).message).toBe(
       "model 'spam' not found (none exist)",
     );

@@ -56,7 +56,12 @@ export class PermissionDeniedError extends VerdictError {
   readonly permission: string;
   readonly resource: string | undefined;
 
-  constructor(context: { principal: string; permission: string; resource?: string; reason?: string }) {
+  constructor(context: {
+    principal: string;
+    permission: string;
+    resource?: string;
+    reason?: string;
+  }) {
     const on = context.resource ? ` on ${context.resource}` : '';
     const why = context.reason ? `: ${context.reason}` : '';
     super(

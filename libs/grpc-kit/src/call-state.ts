@@ -66,7 +66,12 @@ export function createCallState(call: ServerSurfaceCall, method: DescMethod): Ca
         return state.principal;
       },
       requestHeaders: headers,
-      deadline: deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
+      deadline:
+        deadline instanceof Date
+          ? deadline
+          : Number.isFinite(deadline)
+            ? new Date(deadline)
+            : undefined,
       signal: abort.signal,
       peer: call.getPeer(),
       setHeader(name, value) {
@@ -81,6 +86,8 @@ export function createCallState(call: ServerSurfaceCall, method: DescMethod): Ca
       },
     },
   };
-  (call as NodeJS.EventEmitter).on('cancelled', () => abort.abort(new Error('call cancelled by the client')));
+  (call as NodeJS.EventEmitter).on('cancelled', () =>
+    abort.abort(new Error('call cancelled by the client')),
+  );
   return state;
 }

@@ -75,16 +75,22 @@ export function channelCredentials(transport: ClientTransportOptions): ChannelCr
   if (transport.mode === 'mesh') return grpcCredentials.createInsecure();
   const providers = watchFiles(transport);
   const expected = transport.serverSpiffeId;
-  return experimental.createCertificateProviderChannelCredentials(providers.ca, providers.identity, {
-    checkServerIdentity: (host: string, certificate: PeerCertificate) => {
-      // Node's default check ignores URI SANs, so the SPIFFE id is checked here, after the host.
-      const hostError = checkServerIdentity(host, certificate);
-      if (hostError !== undefined || expected === undefined) return hostError;
-      const actual = spiffeIdFromCertificate(certificate.raw);
-      if (actual !== expected) {
-        return new Error(`server identity: expected ${expected}, got ${actual ?? 'no SPIFFE id'}`);
-      }
-      return undefined;
+  return experimental.createCertificateProviderChannelCredentials(
+    providers.ca,
+    providers.identity,
+    {
+      checkServerIdentity: (host: string, certificate: PeerCertificate) => {
+        // Node's default check ignores URI SANs, so the SPIFFE id is checked here, after the host.
+        const hostError = checkServerIdentity(host, certificate);
+        if (hostError !== undefined || expected === undefined) return hostError;
+        const actual = spiffeIdFromCertificate(certificate.raw);
+        if (actual !== expected) {
+          return new Error(
+            `server identity: expected ${expected}, got ${actual ?? 'no SPIFFE id'}`,
+          );
+        }
+        return undefined;
+      },
     },
-  });
+  );
 }

@@ -25,7 +25,10 @@ export function mapError(error: unknown, method: string, logger: KitLogger): Map
   if (isVerdictError(error)) return { code: error.code, details: error.message };
   if (isStatusError(error)) return { code: error.code, details: error.details ?? error.message };
   const correlationId = randomUUID();
-  logger.error({ err: error, method, correlation_id: correlationId }, 'unexpected error in handler');
+  logger.error(
+    { err: error, method, correlation_id: correlationId },
+    'unexpected error in handler',
+  );
   return {
     code: status.INTERNAL,
     details: `internal error in ${method}; correlation id ${correlationId} (details in the server log)`,

@@ -30,7 +30,11 @@ type AnyImpl = (input: unknown, context: CallContext) => unknown;
  * Adapts one handler to grpc-js. grpc-js does not await async handlers, so the adapter awaits
  * the pipeline and answers the callback or ends the stream itself, with mapped errors.
  */
-export function adaptHandler(method: DescMethod, impl: AnyImpl, pipeline: Pipeline): UntypedHandleCall {
+export function adaptHandler(
+  method: DescMethod,
+  impl: AnyImpl,
+  pipeline: Pipeline,
+): UntypedHandleCall {
   switch (method.methodKind) {
     case 'unary':
       return unary(method, impl, pipeline);
@@ -43,7 +47,11 @@ export function adaptHandler(method: DescMethod, impl: AnyImpl, pipeline: Pipeli
   }
 }
 
-function unary(method: DescMethod, impl: AnyImpl, pipeline: Pipeline): handleUnaryCall<unknown, unknown> {
+function unary(
+  method: DescMethod,
+  impl: AnyImpl,
+  pipeline: Pipeline,
+): handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const state = createCallState(call, method);
     let response: unknown;

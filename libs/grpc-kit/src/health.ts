@@ -55,7 +55,11 @@ export function createHealthService(): HealthService {
       check(request) {
         const status = statuses.get(request.service);
         if (status === undefined) {
-          throw new NotFoundError({ kind: 'service', resource: request.service, available: [...statuses.keys()].filter(Boolean) });
+          throw new NotFoundError({
+            kind: 'service',
+            resource: request.service,
+            available: [...statuses.keys()].filter(Boolean),
+          });
         }
         return { status };
       },

@@ -9,11 +9,29 @@ export type {
 export { createServer, DEFAULT_MAX_MESSAGE_BYTES } from './server';
 export type { KitServer, ServerOptions } from './server';
 export { createClient, createRawClient } from './client';
-export type { CallOptions, ClientOptions, ClientMethod, RawClientMethod, TypedClient, RawClient, ClientHandle } from './client';
+export type {
+  CallOptions,
+  ClientOptions,
+  ClientMethod,
+  RawClientMethod,
+  TypedClient,
+  RawClient,
+  ClientHandle,
+} from './client';
 export { serverCredentials, channelCredentials } from './credentials';
-export type { TransportOptions, ClientTransportOptions, MutualTlsFiles, MeshTransport } from './credentials';
+export type {
+  TransportOptions,
+  ClientTransportOptions,
+  MutualTlsFiles,
+  MeshTransport,
+} from './credentials';
 export { createMethodAuthorizer, isOpenMethod } from './authorization';
-export type { Authorize, AuthorizationRequest, DenialEvent, PermissionEvaluator } from './authorization';
+export type {
+  Authorize,
+  AuthorizationRequest,
+  DenialEvent,
+  PermissionEvaluator,
+} from './authorization';
 export { resolvePrincipal } from './identity';
 export type { AuthenticationOptions, TokenVerifier } from './identity';
 export type { ServerInterceptor, RpcMetricsRecorder } from './interceptors';

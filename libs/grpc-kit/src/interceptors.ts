@@ -25,9 +25,7 @@ export function runInterceptors(
   handler: () => Promise<void>,
 ): Promise<void> {
   const step = (index: number): Promise<void> =>
-    index === interceptors.length
-      ? handler()
-      : interceptors[index](call, () => step(index + 1));
+    index === interceptors.length ? handler() : interceptors[index](call, () => step(index + 1));
   return step(0);
 }
 

@@ -25,7 +25,8 @@ function indexFiles(roots: readonly DescFile[], serviceNames: readonly string[])
     for (const descEnum of file.enums) bySymbol.set(descEnum.typeName, file);
     for (const service of file.services) {
       bySymbol.set(service.typeName, file);
-      for (const method of service.methods) bySymbol.set(`${service.typeName}.${method.name}`, file);
+      for (const method of service.methods)
+        bySymbol.set(`${service.typeName}.${method.name}`, file);
     }
     file.dependencies.forEach(visit);
   };
@@ -85,7 +86,9 @@ function answer(index: DescriptorIndex, request: ReflectionRequest): ReflectionR
     case 'fileContainingSymbol':
       return files(index.bySymbol.get(message.value), `symbol ${message.value}`);
     case 'fileContainingExtension':
-      return notFound(`extension ${message.value.containingType}(${message.value.extensionNumber})`);
+      return notFound(
+        `extension ${message.value.containingType}(${message.value.extensionNumber})`,
+      );
     case 'allExtensionNumbersOfType':
       return index.bySymbol.has(message.value)
         ? reply({
@@ -96,7 +99,10 @@ function answer(index: DescriptorIndex, request: ReflectionRequest): ReflectionR
     default:
       return reply({
         case: 'errorResponse',
-        value: { errorCode: Code.INVALID_ARGUMENT, errorMessage: 'message_request: expected one of the defined requests, got none' } as never,
+        value: {
+          errorCode: Code.INVALID_ARGUMENT,
+          errorMessage: 'message_request: expected one of the defined requests, got none',
+        } as never,
       });
   }
 }
@@ -107,9 +113,17 @@ function answer(index: DescriptorIndex, request: ReflectionRequest): ReflectionR
  */
 export function createReflectionServices(files: readonly DescFile[]) {
   const serviceNames = files.flatMap((file) => file.services.map((service) => service.typeName));
-  serviceNames.push('grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection');
+  serviceNames.push(
+    'grpc.health.v1.Health',
+    'grpc.reflection.v1.ServerReflection',
+    'grpc.reflection.v1alpha.ServerReflection',
+  );
   const index = indexFiles(
-    [...files, reflectionV1.file_grpc_reflection_v1_reflection, reflectionV1alpha.file_grpc_reflection_v1alpha_reflection],
+    [
+      ...files,
+      reflectionV1.file_grpc_reflection_v1_reflection,
+      reflectionV1alpha.file_grpc_reflection_v1alpha_reflection,
+    ],
     [...new Set(serviceNames)],
   );
   async function* serverReflectionInfo(requests: AsyncIterable<ReflectionRequest>) {

@@ -17,11 +17,14 @@ async function servedSerial(port: number, pki: TestPki): Promise<string> {
     readFile(pki.pki.client.key),
   ]);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca, cert, key, ALPNProtocols: ['h2'], servername: 'localhost' }, () => {
-      const serial = socket.getPeerCertificate().serialNumber;
-      socket.end();
-      resolve(serial.toLowerCase());
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port, ca, cert, key, ALPNProtocols: ['h2'], servername: 'localhost' },
+      () => {
+        const serial = socket.getPeerCertificate().serialNumber;
+        socket.end();
+        resolve(serial.toLowerCase());
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -49,7 +52,10 @@ describe('certificate rotation', () => {
       });
     const [first, second] = await Promise.all([issue(), issue()]);
     // Kubernetes mounts secrets as a directory reached through a symlink it swaps atomically.
-    for (const [version, issued] of [['v1', first], ['v2', second]] as const) {
+    for (const [version, issued] of [
+      ['v1', first],
+      ['v2', second],
+    ] as const) {
       await mkdir(join(pki.dir, version));
       await writeFile(join(pki.dir, version, 'tls.crt'), issued.certPem);
       await writeFile(join(pki.dir, version, 'tls.key'), issued.keyPem, { mode: 0o600 });
@@ -71,7 +77,10 @@ describe('certificate rotation', () => {
     const normalise = (serial: string) => serial.toLowerCase().replace(/^0+/, '');
     expect(normalise(await servedSerial(port, pki))).toBe(normalise(first.serialNumber));
 
-    const longLived = createClient(auditV1.AuditService, { address: `127.0.0.1:${port}`, transport: pki.client() });
+    const longLived = createClient(auditV1.AuditService, {
+      address: `127.0.0.1:${port}`,
+      transport: pki.client(),
+    });
     let calls = 0;
     let failures = 0;
     let running = true;
@@ -79,7 +88,10 @@ describe('certificate rotation', () => {
       while (running) {
         const fresh = calls % 10 === 0;
         const client = fresh
-          ? createClient(auditV1.AuditService, { address: `127.0.0.1:${port}`, transport: pki.client() })
+          ? createClient(auditV1.AuditService, {
+              address: `127.0.0.1:${port}`,
+              transport: pki.client(),
+            })
           : longLived;
         try {
           await client.append({ records: [{ id: `call-${calls}` }] });

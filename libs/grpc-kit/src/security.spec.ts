@@ -37,7 +37,11 @@ describe('kit server security', () => {
     server = createServer({
       name: 'security-test',
       transport: pki.server('alpha'),
-      tokenVerifier: createJwtVerifier({ jwks: { keys: [jwk] }, issuer: ISSUER, audience: AUDIENCE }),
+      tokenVerifier: createJwtVerifier({
+        jwks: { keys: [jwk] },
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }),
       authorize: createMethodAuthorizer({
         evaluator: createAuthorizer(parsePolicy(POLICY)),
         permissions: { [APPEND]: 'audit:append' },

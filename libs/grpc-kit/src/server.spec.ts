@@ -28,7 +28,12 @@ describe('kit server', () => {
     server = createServer({
       name: 'kit-test',
       transport: pki.server('alpha'),
-      logger: { error: (o) => logged.push(o), warn: () => undefined, info: () => undefined, debug: () => undefined },
+      logger: {
+        error: (o) => logged.push(o),
+        warn: () => undefined,
+        info: () => undefined,
+        debug: () => undefined,
+      },
       authorize: createMethodAuthorizer({
         evaluator: createAuthorizer(parsePolicy(POLICY)),
         permissions: {
@@ -53,11 +58,15 @@ describe('kit server', () => {
 
   it('answers health checks for the server and each service', async () => {
     const client = createClient(health.Health, { address, transport: pki.client() });
-    expect((await client.check({ service: '' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
+    expect((await client.check({ service: '' })).status).toBe(
+      health.HealthCheckResponse_ServingStatus.SERVING,
+    );
     expect((await client.check({ service: 'verdict.audit.v1.AuditService' })).status).toBe(
       health.HealthCheckResponse_ServingStatus.SERVING,
     );
-    await expect(client.check({ service: 'no.such.Service' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(client.check({ service: 'no.such.Service' })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    });
     client.close();
   });
 
@@ -89,7 +98,10 @@ describe('kit server', () => {
   });
 
   it('serves bidi reflection: lists services and describes a symbol', async () => {
-    const client = createClient(reflectionV1.ServerReflection, { address, transport: pki.client() });
+    const client = createClient(reflectionV1.ServerReflection, {
+      address,
+      transport: pki.client(),
+    });
     const responses = [];
     for await (const response of client.serverReflectionInfo([
       { messageRequest: { case: 'listServices', value: '' } },
@@ -99,8 +111,13 @@ describe('kit server', () => {
       responses.push(response.messageResponse);
     }
     expect(responses[0].case).toBe('listServicesResponse');
-    const names = responses[0].case === 'listServicesResponse' ? responses[0].value.service.map((s) => s.name) : [];
-    expect(names).toEqual(expect.arrayContaining(['verdict.audit.v1.AuditService', 'grpc.health.v1.Health']));
+    const names =
+      responses[0].case === 'listServicesResponse'
+        ? responses[0].value.service.map((s) => s.name)
+        : [];
+    expect(names).toEqual(
+      expect.arrayContaining(['verdict.audit.v1.AuditService', 'grpc.health.v1.Health']),
+    );
     expect(responses[1].case).toBe('fileDescriptorResponse');
     expect(responses[2].case).toBe('errorResponse');
     client.close();
@@ -113,7 +130,9 @@ describe('kit server', () => {
     const details = await failure.catch((error: { details: string }) => error.details);
     expect(details).toMatch(/correlation id [0-9a-f-]{36}/);
     expect(details).not.toContain('hunter2');
-    expect(JSON.stringify(logged.map((o) => ({ ...o, err: String((o as { err: unknown }).err) })))).toContain('hunter2');
+    expect(
+      JSON.stringify(logged.map((o) => ({ ...o, err: String((o as { err: unknown }).err) }))),
+    ).toContain('hunter2');
     client.close();
   });
 
@@ -124,14 +143,21 @@ describe('kit server', () => {
       code: status.INVALID_ARGUMENT,
       details: expect.stringContaining('verdict.audit.v1.AppendRequest'),
     });
-    const valid = Buffer.from(toBinary(auditV1.AppendRequestSchema, create(auditV1.AppendRequestSchema, { records: [{ id: 'r' }] })));
+    const valid = Buffer.from(
+      toBinary(
+        auditV1.AppendRequestSchema,
+        create(auditV1.AppendRequestSchema, { records: [{ id: 'r' }] }),
+      ),
+    );
     expect((await raw.append(valid)).length).toBeGreaterThan(0);
     raw.close();
   });
 
   it('ends a call at its deadline with DEADLINE_EXCEEDED', async () => {
     const client = auditClient();
-    await expect(client.append({ records: [{ id: 'sleep:400' }] }, { timeoutMs: 50 })).rejects.toMatchObject({
+    await expect(
+      client.append({ records: [{ id: 'sleep:400' }] }, { timeoutMs: 50 }),
+    ).rejects.toMatchObject({
       code: status.DEADLINE_EXCEEDED,
     });
     client.close();

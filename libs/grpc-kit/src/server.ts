@@ -131,24 +131,35 @@ export function createServer(options: ServerOptions): KitServer {
         ),
       );
       health.setAll('SERVING');
-      logger.info({ address: `${options.host ?? '127.0.0.1'}:${port}`, transport: options.transport.mode }, `${options.name} gRPC server listening`);
+      logger.info(
+        { address: `${options.host ?? '127.0.0.1'}:${port}`, transport: options.transport.mode },
+        `${options.name} gRPC server listening`,
+      );
       return port;
     },
     setHealth(service, status) {
       health.set(service, status);
     },
     async shutdown(shutdownOptions) {
-      const graceMs = shutdownOptions?.graceMs ?? options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      const graceMs =
+        shutdownOptions?.graceMs ?? options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       health.shutdown();
-      const drained = new Promise<'drained'>((resolve) => grpcServer.tryShutdown(() => resolve('drained')));
+      const drained = new Promise<'drained'>((resolve) =>
+        grpcServer.tryShutdown(() => resolve('drained')),
+      );
       const timer = new AbortController();
       const outcome = await Promise.race([
         drained,
-        delay(graceMs, 'timeout' as const, { signal: timer.signal }).catch(() => 'drained' as const),
+        delay(graceMs, 'timeout' as const, { signal: timer.signal }).catch(
+          () => 'drained' as const,
+        ),
       ]);
       timer.abort();
       if (outcome === 'timeout') {
-        logger.warn({ grace_ms: graceMs }, 'calls still in flight after the grace period; cancelling them');
+        logger.warn(
+          { grace_ms: graceMs },
+          'calls still in flight after the grace period; cancelling them',
+        );
         grpcServer.forceShutdown();
         return { forced: true };
       }
@@ -165,7 +176,10 @@ function buildInterceptors(options: ServerOptions): ServerInterceptor[] {
   if (options.rpcMetrics !== undefined) interceptors.push(metricsInterceptor(options.rpcMetrics));
   interceptors.push(
     deadlineInterceptor,
-    authenticationInterceptor({ mode: options.transport.mode, tokenVerifier: options.tokenVerifier }),
+    authenticationInterceptor({
+      mode: options.transport.mode,
+      tokenVerifier: options.tokenVerifier,
+    }),
     authorizationInterceptor(options.authorize, options.onDenied),
     ...(options.interceptors ?? []),
   );

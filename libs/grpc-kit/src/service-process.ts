@@ -26,7 +26,9 @@ export function runServiceProcess<C extends ServiceConfig>(
   runService({ ...options, config }).then(
     (service) => installShutdownHandlers({ logger: service.logger, onShutdown: service.stop }),
     (error: unknown) => {
-      process.stderr.write(`${options.name}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `${options.name}: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     },
   );

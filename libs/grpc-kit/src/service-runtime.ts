@@ -51,7 +51,9 @@ export interface RunningService {
  * Wires one service the way every Verdict service runs: logger, tracing, metrics, RBAC from the
  * policy file, the kit server on mutual TLS (or mesh), and the HTTP ops endpoint.
  */
-export async function runService<C extends ServiceConfig>(options: ServiceRuntimeOptions<C>): Promise<RunningService> {
+export async function runService<C extends ServiceConfig>(
+  options: ServiceRuntimeOptions<C>,
+): Promise<RunningService> {
   const { config, name } = options;
   const logger = createLogger({ service: name, level: config.log.level });
   const tracing = createTracing({ serviceName: name, otlpEndpoint: config.otlpEndpoint });
@@ -69,17 +71,30 @@ export async function runService<C extends ServiceConfig>(options: ServiceRuntim
     logger,
     rpcMetrics: {
       started: (method) => rpcMetrics.started(method),
-      finished: (method, code, seconds) => rpcMetrics.finished(method, Code[code] ?? String(code), seconds),
+      finished: (method, code, seconds) =>
+        rpcMetrics.finished(method, Code[code] ?? String(code), seconds),
     },
-    authorize: createMethodAuthorizer({ evaluator: createAuthorizer(policy), permissions: options.permissions }),
+    authorize: createMethodAuthorizer({
+      evaluator: createAuthorizer(policy),
+      permissions: options.permissions,
+    }),
     onDenied: (event) => {
-      logger.warn({ method: event.method, principal: event.principal.id, reason: event.reason }, 'call denied');
+      logger.warn(
+        { method: event.method, principal: event.principal.id, reason: event.reason },
+        'call denied',
+      );
       options.onDenied?.(event);
     },
   });
   const service = (await options.setup({ config, server, logger, metrics, readiness })) ?? {};
   const grpcPort = await server.start();
-  const ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry: metrics, readiness, logger });
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    port: config.ops.port,
+    registry: metrics,
+    readiness,
+    logger,
+  });
   readiness.set(true);
   logger.info({ grpc_port: grpcPort, ops_port: ops.port }, `${name} ready`);
 
@@ -110,5 +125,7 @@ function transportOf(config: ServiceConfig): TransportOptions {
 
 /** Without a policy file nothing but health and reflection is allowed: closed by default. */
 function loadPolicy(file: string | undefined): Promise<Policy> | Policy {
-  return file === undefined ? parsePolicy('roles: {}\nbindings: []\n', 'built-in deny-all policy') : loadPolicyFile(file);
+  return file === undefined
+    ? parsePolicy('roles: {}\nbindings: []\n', 'built-in deny-all policy')
+    : loadPolicyFile(file);
 }

@@ -12,7 +12,15 @@ async function startFixture(pki: TestPki, graceMs: number) {
   const transport = pki.server('alpha');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, 'testing', 'shutdown-fixture.ts'), transport.caFile, transport.certFile, transport.keyFile, String(graceMs)],
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'testing', 'shutdown-fixture.ts'),
+      transport.caFile,
+      transport.certFile,
+      transport.keyFile,
+      String(graceMs),
+    ],
     { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const events: Record<string, unknown>[] = [];
@@ -30,7 +38,9 @@ async function startFixture(pki: TestPki, graceMs: number) {
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : once(child, 'exit').then(([code]) => code as number | null);
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : once(child, 'exit').then(([code]) => code as number | null);
 }
 
 describe('graceful shutdown on SIGTERM', () => {
@@ -42,15 +52,26 @@ describe('graceful shutdown on SIGTERM', () => {
 
   it('finishes in-flight calls, refuses new ones and exits 0', async () => {
     const fixture = await startFixture(pki, 5000);
-    const client = createClient(auditV1.AuditService, { address: fixture.address, transport: pki.client() });
+    const client = createClient(auditV1.AuditService, {
+      address: fixture.address,
+      transport: pki.client(),
+    });
     await client.append({ records: [{ id: 'warm-up' }] });
-    const inFlight = Array.from({ length: 5 }, (_, i) => client.append({ records: [{ id: 'sleep:1000' }, { id: `n${i}` }] }));
+    const inFlight = Array.from({ length: 5 }, (_, i) =>
+      client.append({ records: [{ id: 'sleep:1000' }, { id: `n${i}` }] }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     fixture.child.kill('SIGTERM');
     await fixture.waitFor((event) => event.event === 'shutting down');
 
-    const late = createClient(auditV1.AuditService, { address: fixture.address, transport: pki.client(), defaultTimeoutMs: 2000 });
-    await expect(late.append({ records: [{ id: 'too-late' }] })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    const late = createClient(auditV1.AuditService, {
+      address: fixture.address,
+      transport: pki.client(),
+      defaultTimeoutMs: 2000,
+    });
+    await expect(late.append({ records: [{ id: 'too-late' }] })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+    });
     late.close();
 
     const results = await Promise.allSettled(inFlight);
@@ -61,14 +82,19 @@ describe('graceful shutdown on SIGTERM', () => {
 
   it('cancels calls still running at the end of the grace period and still exits 0', async () => {
     const fixture = await startFixture(pki, 300);
-    const client = createClient(auditV1.AuditService, { address: fixture.address, transport: pki.client() });
+    const client = createClient(auditV1.AuditService, {
+      address: fixture.address,
+      transport: pki.client(),
+    });
     await client.append({ records: [{ id: 'warm-up' }] });
     const stuck = client.append({ records: [{ id: 'sleep:10000' }] });
     await new Promise((resolve) => setTimeout(resolve, 100));
     fixture.child.kill('SIGTERM');
     await expect(stuck).rejects.toMatchObject({ code: expect.any(Number) });
     expect(await exitOf(fixture.child)).toBe(0);
-    await fixture.waitFor((event) => event.message === 'calls still in flight after the grace period; cancelling them');
+    await fixture.waitFor(
+      (event) => event.message === 'calls still in flight after the grace period; cancelling them',
+    );
     client.close();
   }, 20_000);
 });

@@ -25,7 +25,11 @@ describe('trace propagation between kit-built services', () => {
 
   it('keeps one trace from the client through a server-side nested call', async () => {
     const seenByBeta: string[] = [];
-    const beta = createServer({ name: 'beta', transport: pki.server('beta'), authorize: () => undefined });
+    const beta = createServer({
+      name: 'beta',
+      transport: pki.server('beta'),
+      authorize: () => undefined,
+    });
     const betaImpl = createTestAuditService();
     beta.add(auditV1.AuditService, {
       ...betaImpl,
@@ -37,8 +41,15 @@ describe('trace propagation between kit-built services', () => {
     const betaAddress = `127.0.0.1:${await beta.start()}`;
     servers.push(beta);
 
-    const toBeta = createClient(auditV1.AuditService, { address: betaAddress, transport: pki.client('alpha') });
-    const alpha = createServer({ name: 'alpha', transport: pki.server('alpha'), authorize: () => undefined });
+    const toBeta = createClient(auditV1.AuditService, {
+      address: betaAddress,
+      transport: pki.client('alpha'),
+    });
+    const alpha = createServer({
+      name: 'alpha',
+      transport: pki.server('alpha'),
+      authorize: () => undefined,
+    });
     alpha.add(auditV1.AuditService, {
       ...createTestAuditService(),
       // The nested call: alpha's handler calls beta while serving the client.
@@ -47,9 +58,14 @@ describe('trace propagation between kit-built services', () => {
     const alphaAddress = `127.0.0.1:${await alpha.start()}`;
     servers.push(alpha);
 
-    const client = createClient(auditV1.AuditService, { address: alphaAddress, transport: pki.client() });
+    const client = createClient(auditV1.AuditService, {
+      address: alphaAddress,
+      transport: pki.client(),
+    });
     const root = tracing.tracer('test').startSpan('client operation');
-    await context.with(trace.setSpan(context.active(), root), () => client.append({ records: [{ id: 'traced' }] }));
+    await context.with(trace.setSpan(context.active(), root), () =>
+      client.append({ records: [{ id: 'traced' }] }),
+    );
     root.end();
     client.close();
     toBeta.close();
@@ -62,12 +78,17 @@ describe('trace propagation between kit-built services', () => {
     expect(new Set(rpcSpans.map((span) => span.spanContext().traceId))).toEqual(new Set([traceId]));
 
     const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
-    const parentOf = (span: (typeof spans)[number]) => byId.get(span.parentSpanContext?.spanId ?? '');
-    const betaServer = rpcSpans.find((span) => span.kind === 1 && parentOf(span)?.kind === 2 && parentOf(parentOf(span)!)?.kind === 1);
+    const parentOf = (span: (typeof spans)[number]) =>
+      byId.get(span.parentSpanContext?.spanId ?? '');
+    const betaServer = rpcSpans.find(
+      (span) =>
+        span.kind === 1 && parentOf(span)?.kind === 2 && parentOf(parentOf(span)!)?.kind === 1,
+    );
     expect(betaServer).toBeDefined();
     // Chain: beta server <- alpha client <- alpha server <- test client <- root
     const chain = [betaServer!];
-    while (parentOf(chain[chain.length - 1]) !== undefined) chain.push(parentOf(chain[chain.length - 1])!);
+    while (parentOf(chain[chain.length - 1]) !== undefined)
+      chain.push(parentOf(chain[chain.length - 1])!);
     expect(chain.map((span) => span.name)).toEqual([
       'verdict.audit.v1.AuditService/Append',
       'verdict.audit.v1.AuditService/Append',

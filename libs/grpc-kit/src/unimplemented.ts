@@ -7,7 +7,9 @@ import type { ServiceImpl } from './types';
  * it for an API it does not provide yet, so the API is visible (reflection) and authorized like
  * the real one, and callers get a clear status instead of a missing service.
  */
-export function unimplementedService<S extends GenServiceMethods>(service: GenService<S>): ServiceImpl<S> {
+export function unimplementedService<S extends GenServiceMethods>(
+  service: GenService<S>,
+): ServiceImpl<S> {
   const impl: Record<string, () => never> = {};
   for (const method of service.methods) {
     impl[method.localName] = () => {

@@ -17,7 +17,9 @@ describe('RPC permission tables', () => {
     ],
     ['audit', AUDIT_PERMISSIONS, [auditV1.AuditService]],
   ])('%s: maps exactly the methods of the generated services', (_name, permissions, services) => {
-    const methods = services.flatMap((service) => service.methods.map((method) => `/${service.typeName}/${method.name}`));
+    const methods = services.flatMap((service) =>
+      service.methods.map((method) => `/${service.typeName}/${method.name}`),
+    );
     expect(Object.keys(permissions).sort()).toEqual(methods.sort());
   });
 });

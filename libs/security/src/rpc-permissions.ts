@@ -8,7 +8,9 @@ import type { Permission } from './permissions';
 type RpcPermissions = Readonly<Record<string, Permission>>;
 
 function table(service: string, methods: Readonly<Record<string, Permission>>): RpcPermissions {
-  return Object.fromEntries(Object.entries(methods).map(([method, permission]) => [`/${service}/${method}`, permission]));
+  return Object.fromEntries(
+    Object.entries(methods).map(([method, permission]) => [`/${service}/${method}`, permission]),
+  );
 }
 
 /** Open Inference Protocol v2 (model servers and routers alike). */

@@ -8,7 +8,13 @@ import { createInterface } from 'node:readline';
 import type { ClientTransportOptions } from '@verdict/grpc-kit';
 
 /** The five services, as `verdict dev` names them. */
-export const SERVICE_NAMES = ['router', 'model-server', 'registry', 'experiment-analyzer', 'audit'] as const;
+export const SERVICE_NAMES = [
+  'router',
+  'model-server',
+  'registry',
+  'experiment-analyzer',
+  'audit',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** A whole Verdict stack started by `verdict dev` as real processes, on free ports, with a fresh PKI and data directory. */
@@ -54,12 +60,27 @@ export async function startStack(options: { readyTimeoutMs?: number } = {}): Pro
   for (const name of SERVICE_NAMES) ports[name] = { grpc: await freePort(), ops: await freePort() };
   const cli = spawn(
     process.execPath,
-    [CLI_ENTRY, 'dev', '--dir', dir, '--ports', SERVICE_NAMES.map((n) => `${n}=${ports[n].grpc}:${ports[n].ops}`).join(',')],
+    [
+      CLI_ENTRY,
+      'dev',
+      '--dir',
+      dir,
+      '--ports',
+      SERVICE_NAMES.map((n) => `${n}=${ports[n].grpc}:${ports[n].ops}`).join(','),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.join('\n')}`)), options.readyTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `stack not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.join('\n')}`,
+          ),
+        ),
+      options.readyTimeoutMs ?? 60_000,
+    );
     const onLine = (line: string) => {
       output.push(line);
       if (READY_LINE.test(line)) {
@@ -71,7 +92,11 @@ export async function startStack(options: { readyTimeoutMs?: number } = {}): Pro
     createInterface({ input: cli.stderr! }).on('line', onLine);
     cli.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`verdict dev exited with ${code} before the stack was ready:\n${output.join('\n')}`));
+      reject(
+        new Error(
+          `verdict dev exited with ${code} before the stack was ready:\n${output.join('\n')}`,
+        ),
+      );
     });
   });
   await ready;

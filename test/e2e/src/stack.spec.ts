@@ -16,39 +16,62 @@ describe('the dev stack (verdict dev) as real processes', () => {
     await stack?.stop();
   });
 
-  it.each(SERVICE_NAMES)('%s answers Health/Check SERVING over mTLS with the dev client certificate', async (name) => {
-    const client = createClient(health.Health, { address: stack.grpc[name], transport: stack.transport() });
-    try {
-      const response = await client.check({ service: '' });
-      expect(response.status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
-    } finally {
-      client.close();
-    }
-  });
+  it.each(SERVICE_NAMES)(
+    '%s answers Health/Check SERVING over mTLS with the dev client certificate',
+    async (name) => {
+      const client = createClient(health.Health, {
+        address: stack.grpc[name],
+        transport: stack.transport(),
+      });
+      try {
+        const response = await client.check({ service: '' });
+        expect(response.status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
+      } finally {
+        client.close();
+      }
+    },
+  );
 
-  it.each(SERVICE_NAMES)('%s serves /metrics that promtool accepts, and /healthz and /readyz', async (name) => {
-    const metrics = await fetch(`${stack.ops[name]}/metrics`);
-    expect(metrics.status).toBe(200);
-    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const body = await metrics.text();
-    expect(body).toContain(`service="${name}"`);
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
-    if (check.error) throw new Error(`promtool is not installed (apt-get install prometheus): ${check.error.message}`);
-    expect({ status: check.status, output: `${check.stdout}${check.stderr}` }).toEqual({ status: 0, output: '' });
-    expect((await fetch(`${stack.ops[name]}/healthz`)).status).toBe(200);
-    expect((await fetch(`${stack.ops[name]}/readyz`)).status).toBe(200);
-  });
+  it.each(SERVICE_NAMES)(
+    '%s serves /metrics that promtool accepts, and /healthz and /readyz',
+    async (name) => {
+      const metrics = await fetch(`${stack.ops[name]}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const body = await metrics.text();
+      expect(body).toContain(`service="${name}"`);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      if (check.error)
+        throw new Error(
+          `promtool is not installed (apt-get install prometheus): ${check.error.message}`,
+        );
+      expect({ status: check.status, output: `${check.stdout}${check.stderr}` }).toEqual({
+        status: 0,
+        output: '',
+      });
+      expect((await fetch(`${stack.ops[name]}/healthz`)).status).toBe(200);
+      expect((await fetch(`${stack.ops[name]}/readyz`)).status).toBe(200);
+    },
+  );
 
   it('counts RPCs in the RED metrics', async () => {
-    const client = createClient(health.Health, { address: stack.grpc.audit, transport: stack.transport() });
+    const client = createClient(health.Health, {
+      address: stack.grpc.audit,
+      transport: stack.transport(),
+    });
     await client.check({ service: '' });
     client.close();
     const body = await (await fetch(`${stack.ops.audit}/metrics`)).text();
-    expect(body).toMatch(/rpc_server_requests_total\{method="\/grpc\.health\.v1\.Health\/Check",code="OK",service="audit"\} [1-9]/);
+    expect(body).toMatch(
+      /rpc_server_requests_total\{method="\/grpc\.health\.v1\.Health\/Check",code="OK",service="audit"\} [1-9]/,
+    );
   });
 
   it('answers UNIMPLEMENTED for an API whose issue has not landed, to an authorized caller', async () => {
-    const client = createClient(inference.GRPCInferenceService, { address: stack.grpc['model-server'], transport: stack.transport() });
+    const client = createClient(inference.GRPCInferenceService, {
+      address: stack.grpc['model-server'],
+      transport: stack.transport(),
+    });
     await expect(client.serverLive({})).rejects.toMatchObject({
       code: status.UNIMPLEMENTED,
       details: 'inference.GRPCInferenceService/ServerLive is not provided by this service',
@@ -57,7 +80,10 @@ describe('the dev stack (verdict dev) as real processes', () => {
   });
 
   it('refuses a service identity without the permission, naming method and principal', async () => {
-    const client = createClient(auditV1.AuditService, { address: stack.grpc.audit, transport: stack.transport('model-server') });
+    const client = createClient(auditV1.AuditService, {
+      address: stack.grpc.audit,
+      transport: stack.transport('model-server'),
+    });
     const failure = client.query({});
     await expect(failure).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     const details = await failure.catch((error: { details: string }) => error.details);
@@ -70,7 +96,12 @@ describe('the dev stack (verdict dev) as real processes', () => {
 describe('a service with a bad setting', () => {
   it('stops at start with a message naming the setting and what was expected', async () => {
     const child = spawn(process.execPath, [appEntry('audit')], {
-      env: { ...process.env, VERDICT_GRPC_PORT: 'abc', VERDICT_OPS_PORT: String(await freePort()), VERDICT_TLS_MODE: 'mesh' },
+      env: {
+        ...process.env,
+        VERDICT_GRPC_PORT: 'abc',
+        VERDICT_OPS_PORT: String(await freePort()),
+        VERDICT_TLS_MODE: 'mesh',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -91,6 +122,8 @@ describe('stopping the stack', () => {
     for (const name of SERVICE_NAMES) {
       await expect(fetch(`${stack.ops[name]}/healthz`)).rejects.toThrow();
     }
-    expect(stack.output.filter((line) => /stopped forced=false/.test(line))).toHaveLength(SERVICE_NAMES.length);
+    expect(stack.output.filter((line) => /stopped forced=false/.test(line))).toHaveLength(
+      SERVICE_NAMES.length,
+    );
   });
 });

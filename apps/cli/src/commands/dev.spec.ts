@@ -8,7 +8,10 @@ describe('verdict dev --ports', () => {
     });
   });
 
-  it.each(['router=1', 'nobody=1:2', 'router=a:b', 'router:1:2'])('rejects %s, naming the flag and the form', (value) => {
-    expect(() => parsePorts(value)).toThrow(/--ports: expected name=grpcPort:opsPort/);
-  });
+  it.each(['router=1', 'nobody=1:2', 'router=a:b', 'router:1:2'])(
+    'rejects %s, naming the flag and the form',
+    (value) => {
+      expect(() => parsePorts(value)).toThrow(/--ports: expected name=grpcPort:opsPort/);
+    },
+  );
 });

@@ -21,14 +21,21 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
     output: process.stdout,
     colour: process.stdout.isTTY === true,
     onUnexpectedExit: (service, code, signal) => {
-      process.stderr.write(`verdict dev: ${service} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack\n`);
+      process.stderr.write(
+        `verdict dev: ${service} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack\n`,
+      );
       exitCode = 1;
       finished();
     },
   });
   process.stdout.write(
     `verdict dev: all ${stack.services.length} services ready\n` +
-      stack.services.map((s) => `  ${s.name.padEnd(20)} grpc 127.0.0.1:${s.grpcPort}  http 127.0.0.1:${s.opsPort}\n`).join('') +
+      stack.services
+        .map(
+          (s) =>
+            `  ${s.name.padEnd(20)} grpc 127.0.0.1:${s.grpcPort}  http 127.0.0.1:${s.opsPort}\n`,
+        )
+        .join('') +
       `  PKI: ${stack.pki.dir} (client certificate: ${stack.pki.client.cert})\n` +
       `Press Ctrl-C to stop.\n`,
   );
@@ -47,7 +54,9 @@ export function parsePorts(value: string): Record<string, { grpc: number; ops: n
   for (const entry of value.split(',').filter(Boolean)) {
     const match = /^([a-z-]+)=(\d+):(\d+)$/.exec(entry.trim());
     if (match === null || !known.has(match[1])) {
-      throw new Error(`--ports: expected name=grpcPort:opsPort with name one of ${[...known].join(', ')}, got "${entry}"`);
+      throw new Error(
+        `--ports: expected name=grpcPort:opsPort with name one of ${[...known].join(', ')}, got "${entry}"`,
+      );
     }
     ports[match[1]] = { grpc: Number(match[2]), ops: Number(match[3]) };
   }

@@ -8,8 +8,14 @@ Creates a development CA and, per service, a key and certificate with URI SAN
 spiffe://verdict.local/ns/default/sa/<service> (plus DNS localhost and IP 127.0.0.1), and a client
 certificate for the local user. Existing valid files are kept unless --force.`;
 
-export async function pkiInitCommand(flags: { dir?: string; force?: boolean }): Promise<CommandResult> {
-  const pki = await initDevPki({ dir: resolve(flags.dir ?? '.verdict/pki'), force: flags.force === true });
+export async function pkiInitCommand(flags: {
+  dir?: string;
+  force?: boolean;
+}): Promise<CommandResult> {
+  const pki = await initDevPki({
+    dir: resolve(flags.dir ?? '.verdict/pki'),
+    force: flags.force === true,
+  });
   process.stdout.write(
     `PKI in ${pki.dir} (trust domain ${pki.trustDomain})\n  CA: ${pki.caCert}\n` +
       Object.entries(pki.services)

@@ -44,7 +44,9 @@ export async function createTestPki(): Promise<TestPki> {
       return { mode: 'mtls', caFile: pki.caCert, certFile: paths.cert, keyFile: paths.key };
     },
     async issueClient(name, options = {}) {
-      const issuer = options.foreignCa ? await createCertificateAuthority({ commonName: 'Foreign CA' }) : ca;
+      const issuer = options.foreignCa
+        ? await createCertificateAuthority({ commonName: 'Foreign CA' })
+        : ca;
       const issued = await issueCertificate({
         spiffeId: `spiffe://verdict.local/ns/default/sa/${name}`,
         clientAuth: true,
