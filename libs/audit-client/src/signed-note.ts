@@ -57,7 +57,11 @@ export function createNoteSigner(keyName: string, privateKey: KeyObject | string
 
 /** Parses a verifier key (`name+hexid+base64key`), checking that the id matches the key. */
 export function parseVerifierKey(verifierKey: string): NoteVerifier {
-  const parts = verifierKey.trim().split('+');
+  // The base64 key may itself contain '+': only the first two separate parts.
+  const text = verifierKey.trim();
+  const first = text.indexOf('+');
+  const second = text.indexOf('+', first + 1);
+  const parts = first < 0 || second < 0 ? [] : [text.slice(0, first), text.slice(first + 1, second), text.slice(second + 1)];
   const fail = (why: string): never => {
     throw new InvalidArgumentError({ field: 'verifierKey', expected: `name+hexid+base64key (${why})`, received: verifierKey.trim() });
   };
