@@ -1,4 +1,4 @@
-import { loadConfig, serviceConfigSchema } from '@verdict/config';
+import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
 import type { z } from 'zod';
 
 /** Settings of the registry; environment variables `VERDICT_*`, optional YAML file `VERDICT_CONFIG_FILE`. */
@@ -12,10 +12,5 @@ export type Config = z.output<typeof configSchema>;
 
 /** The one place this service reads the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({
-    schema: configSchema,
-    env,
-    prefix: 'VERDICT_',
-    file: env.VERDICT_CONFIG_FILE,
-  });
+  return loadServiceConfig(configSchema, env);
 }

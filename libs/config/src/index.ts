@@ -17,3 +17,4 @@ export {
   DEFAULT_TRUST_DOMAIN,
 } from './service-config';
 export type { ServiceConfig, ServiceConfigDefaults } from './service-config';
+export { loadServiceConfig, SERVICE_ENV_PREFIX } from './service-env';
