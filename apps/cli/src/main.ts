@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { AUDIT_QUERY_USAGE, AUDIT_TAIL_USAGE, auditQueryCommand, auditTailCommand } from './commands/audit-read';
+import { AUDIT_ROOT_USAGE, auditRootCommand } from './commands/audit-root';
+import { AUDIT_VERIFY_USAGE, auditVerifyCommand } from './commands/audit-verify';
 import { DEV_USAGE, devCommand } from './commands/dev';
 import { HEALTH_USAGE, healthCommand } from './commands/health';
 import { PKI_USAGE, pkiInitCommand } from './commands/pki';
@@ -8,7 +11,7 @@ import type { CommandResult } from './commands/command';
 const USAGE = `verdict: the Verdict command line
 
 Commands:
-${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
 
 Run a command with --help for details.`;
 
@@ -24,6 +27,19 @@ async function run(argv: string[]): Promise<CommandResult> {
       service: { type: 'string' },
       pki: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      // verdict audit ...
+      key: { type: 'string' },
+      state: { type: 'string' },
+      'stdin-hex': { type: 'boolean' },
+      lines: { type: 'string', short: 'n' },
+      follow: { type: 'boolean', short: 'f' },
+      actor: { type: 'string' },
+      action: { type: 'string' },
+      resource: { type: 'string' },
+      outcome: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      limit: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -31,6 +47,10 @@ async function run(argv: string[]): Promise<CommandResult> {
     dev: DEV_USAGE,
     'pki init': PKI_USAGE,
     health: HEALTH_USAGE,
+    'audit verify': AUDIT_VERIFY_USAGE,
+    'audit tail': AUDIT_TAIL_USAGE,
+    'audit query': AUDIT_QUERY_USAGE,
+    'audit root': AUDIT_ROOT_USAGE,
   };
   if (values.help === true || command === '' || usage[command] === undefined) {
     const known = usage[command] !== undefined;
@@ -42,6 +62,14 @@ async function run(argv: string[]): Promise<CommandResult> {
       return devCommand(values);
     case 'pki init':
       return pkiInitCommand(values);
+    case 'audit verify':
+      return auditVerifyCommand(values);
+    case 'audit tail':
+      return auditTailCommand(values);
+    case 'audit query':
+      return auditQueryCommand(values);
+    case 'audit root':
+      return auditRootCommand(values);
     default:
       return healthCommand(values);
   }

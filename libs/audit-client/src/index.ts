@@ -17,3 +17,5 @@ export { verifyInclusion, verifyConsistency, createRootAccumulator, rootOfLeaves
 export type { ProofFailure, RootAccumulator } from './merkle-verify';
 export { createNoteSigner, parseVerifierKey, openNote, openCheckpoint, formatCheckpoint, parseCheckpoint } from './signed-note';
 export type { NoteSigner, NoteVerifier, CheckpointBody } from './signed-note';
+export { verifyLog } from './verify-log';
+export type { AuditReader, VerifyLogOptions, VerifyReport } from './verify-log';
