@@ -1,5 +1,10 @@
 import { InvalidArgumentError } from '@verdict/errors';
 
+// Hot loops read these module-level aliases: under Jest's vm sandbox each global lookup
+// (`Math`, `Float64Array`) costs an interceptor call, which made training several times slower.
+const { exp, max } = Math;
+const F64 = Float64Array;
+
 /**
  * A fully connected layer: `output = input x weights + bias`.
  * `weights` is row-major `[inputSize, outputSize]`, the layout ONNX `Gemm` reads with `transB = 0`.
@@ -33,7 +38,7 @@ export function predictDenseNetwork(
   network.layers.forEach((layer, index) => {
     const logits = applyDenseLayer(layer, activations, batch);
     if (index < network.layers.length - 1) {
-      for (let i = 0; i < logits.length; i++) logits[i] = Math.max(0, logits[i]);
+      for (let i = 0; i < logits.length; i++) logits[i] = max(0, logits[i]);
     } else {
       softmaxRowsInPlace(logits, batch, layer.outputSize);
     }
@@ -49,7 +54,7 @@ export function applyDenseLayer(
   batch: number,
 ): Float64Array {
   const { inputSize, outputSize, weights, bias } = layer;
-  const output = new Float64Array(batch * outputSize);
+  const output = new F64(batch * outputSize);
   for (let row = 0; row < batch; row++) {
     const out = row * outputSize;
     for (let j = 0; j < outputSize; j++) output[out + j] = bias[j];
@@ -68,11 +73,11 @@ export function applyDenseLayer(
 export function softmaxRowsInPlace(values: Float64Array, batch: number, width: number): void {
   for (let row = 0; row < batch; row++) {
     const start = row * width;
-    let max = -Infinity;
-    for (let j = 0; j < width; j++) max = Math.max(max, values[start + j]);
+    let largest = -Infinity;
+    for (let j = 0; j < width; j++) largest = max(largest, values[start + j]);
     let sum = 0;
     for (let j = 0; j < width; j++) {
-      values[start + j] = Math.exp(values[start + j] - max);
+      values[start + j] = exp(values[start + j] - largest);
       sum += values[start + j];
     }
     for (let j = 0; j < width; j++) values[start + j] /= sum;

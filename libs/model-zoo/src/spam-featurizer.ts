@@ -1,5 +1,9 @@
 import { InvalidArgumentError } from '@verdict/errors';
 
+// Hot loops read these module-level aliases: under Jest's vm sandbox each global lookup
+// (`Math`, `Float64Array`) costs an interceptor call, which made training several times slower.
+const { imul, log1p, sqrt } = Math;
+
 /** Settings of the hashed bag-of-words featurizer; part of every spam model's metadata. */
 export interface SpamFeaturizerOptions {
   /**
@@ -82,7 +86,7 @@ export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
+    hash = imul(hash, 0x01000193);
   }
   return hash >>> 0;
 }
@@ -110,8 +114,8 @@ export function createSpamFeaturizer(options: SpamFeaturizerOptions = {}): SpamF
       counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
     }
     const indices = Uint32Array.from(counts.keys()).sort();
-    const weights = Array.from(indices, (bucket) => Math.log1p(counts.get(bucket) ?? 0));
-    const norm = Math.sqrt(weights.reduce((sum, w) => sum + w * w, 0));
+    const weights = Array.from(indices, (bucket) => log1p(counts.get(bucket) ?? 0));
+    const norm = sqrt(weights.reduce((sum, w) => sum + w * w, 0));
     const values = Float32Array.from(weights, (w) => (norm > 0 ? w / norm : 0));
     return { indices, values };
   };
