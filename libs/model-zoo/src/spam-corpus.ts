@@ -51,12 +51,20 @@ export function addSplitDefaults(options: SpamSplitOptions): Required<SpamSplitO
   };
 }
 
-let corpus: readonly { id: string; group: string; text: string }[] | undefined;
+type RawEmail = { id: string; group: string; text: string };
 
-/** Reading the 6,046 messages (32 MB of JSON) takes about a second: do it once per process. */
-function rawCorpus(): readonly { id: string; group: string; text: string }[] {
-  corpus ??= loadSpamAssassin();
-  return corpus;
+let corpus: WeakRef<readonly RawEmail[]> | undefined;
+
+/**
+ * Reading the 6,046 messages (32 MB of JSON) takes about a second, so successive calls share
+ * one copy; held weakly, so a long-running process (the dev stack) does not keep 32 MB alive.
+ */
+function rawCorpus(): readonly RawEmail[] {
+  const cached = corpus?.deref();
+  if (cached !== undefined) return cached;
+  const loaded: readonly RawEmail[] = loadSpamAssassin();
+  corpus = new WeakRef(loaded);
+  return loaded;
 }
 
 /** Keeps the Subject header (unfolded) and the body; the other headers are routing noise. */

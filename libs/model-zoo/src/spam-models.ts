@@ -238,15 +238,19 @@ interface FeaturizedSplit {
   readonly heldOut: { readonly features: Float32Array; readonly labels: number[] };
 }
 
-let lastSplit: { key: string; value: FeaturizedSplit } | undefined;
+let lastSplit: { key: string; value: WeakRef<FeaturizedSplit> } | undefined;
 
-/** Both versions train on the same features: keep the last featurized split for the next build. */
+/**
+ * Both versions train on the same features: the last featurized split is kept for the next
+ * build, weakly, so it is freed once the models are built.
+ */
 function featurizedSplit(
   featurizerOptions: Required<SpamFeaturizerOptions>,
   splitOptions: Required<SpamSplitOptions>,
 ): FeaturizedSplit {
   const key = JSON.stringify([featurizerOptions, splitOptions]);
-  if (lastSplit?.key === key) return lastSplit.value;
+  const cached = lastSplit?.key === key ? lastSplit.value.deref() : undefined;
+  if (cached !== undefined) return cached;
   const featurizer = createSpamFeaturizer(featurizerOptions);
   const { train, heldOut } = splitSpamMessages(splitOptions);
   const value: FeaturizedSplit = {
@@ -259,7 +263,7 @@ function featurizedSplit(
       labels: heldOut.map((message) => message.label),
     },
   };
-  lastSplit = { key, value };
+  lastSplit = { key, value: new WeakRef(value) };
   return value;
 }
 
