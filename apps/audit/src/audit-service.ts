@@ -11,7 +11,8 @@ import { createCheckpointer, type Checkpointer } from './log/checkpointer';
 export async function setupAudit({ config, server, logger, metrics: registry }: ServiceContext<Config>) {
   const settings = config.audit;
   const metrics = createAuditMetrics(registry);
-  let checkpointer: Checkpointer | undefined;
+  // The checkpointer needs the opened log; commits reach it through this once it exists.
+  const late: { checkpointer?: Checkpointer } = {};
   const log = await openAuditLog({
     dir: join(config.dataDir, 'segments'),
     maxSegmentBytes: settings.maxSegmentBytes,
@@ -21,14 +22,14 @@ export async function setupAudit({ config, server, logger, metrics: registry }: 
       metrics.batchSize.observe(event.records);
       metrics.fsyncSeconds.observe(event.syncSeconds);
       metrics.treeSize.set(event.treeSize);
-      checkpointer?.onCommit(event.treeSize);
+      late.checkpointer?.onCommit(event.treeSize);
     },
   });
   if (log.recovery.truncatedBytes > 0) {
     logger.warn({ truncated_bytes: log.recovery.truncatedBytes, records: log.size }, 'cut a torn tail from the last segment');
   }
   metrics.treeSize.set(log.size);
-  checkpointer = await createCheckpointer({
+  const checkpointer = await createCheckpointer({
     log,
     origin: settings.origin,
     keyFile: settings.keyFile ?? join(config.dataDir, 'checkpoint.key'),
@@ -38,6 +39,7 @@ export async function setupAudit({ config, server, logger, metrics: registry }: 
     onCheckpoint: () => metrics.checkpoints.inc(),
     onIntegrityFailure: (reason) => logger.error({ reason }, 'AUDIT LOG INTEGRITY FAILURE: appends refused, no checkpoints signed; run verdict audit verify'),
   });
+  late.checkpointer = checkpointer;
   metrics.integrity.set(checkpointer.integrityFailure === undefined ? 1 : 0);
   logger.info({ tree_size: log.size, verifier_key: checkpointer.verifierKey }, 'audit log open');
   server.add(
@@ -57,7 +59,7 @@ export async function setupAudit({ config, server, logger, metrics: registry }: 
   );
   return {
     async stop() {
-      await checkpointer?.stop();
+      await checkpointer.stop();
       await log.close();
     },
   };

@@ -143,7 +143,6 @@ function checkKeyName(keyName: string): void {
 }
 
 function checkText(text: string): void {
-  // eslint-disable-next-line no-control-regex
   if (!text.endsWith('\n') || text.includes('\n\n') || /[\u0000-\u0009\u000b-\u001f]/.test(text)) {
     throw new InvalidArgumentError({ field: 'text', expected: 'note text ending in one newline, no blank lines or control characters', received: JSON.stringify(text) });
   }

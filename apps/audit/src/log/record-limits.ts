@@ -27,6 +27,8 @@ export const DEFAULT_RECORD_LIMITS: RecordLimits = {
 export function checkRecord(record: auditV1.Record, position: number, limits: RecordLimits): void {
   const field = (name: string) => `records[${position}].${name}`;
   const bounded = (name: string, value: string, max: number, required: boolean) => {
+    // A UTF-16 unit is at most 3 UTF-8 bytes: most strings need no byte count at all.
+    if (value.length * 3 <= max && (!required || value.length > 0)) return;
     const bytes = Buffer.byteLength(value, 'utf8');
     if ((required && bytes === 0) || bytes > max) {
       throw new InvalidArgumentError({ field: field(name), expected: `${required ? '1' : '0'} to ${max} bytes`, received: `${bytes} bytes` });
@@ -48,9 +50,9 @@ export function checkRecord(record: auditV1.Record, position: number, limits: Re
     bounded(`details.${key.slice(0, 32)}(key)`, key, limits.maxDetailKeyBytes, true);
     bounded(`details.${key.slice(0, 32)}`, record.details[key], limits.maxDetailValueBytes, false);
   }
-  if (record.serving !== undefined) {
-    for (const [name, value] of Object.entries(record.serving)) {
-      if (typeof value === 'string') bounded(`serving.${name}`, value, limits.maxFieldBytes, false);
-    }
+  const serving = record.serving;
+  if (serving !== undefined) {
+    const fields = { model: serving.model, version: serving.version, experiment: serving.experiment, variant: serving.variant, input_sha256: serving.inputSha256, unit_hash: serving.unitHash, request_id: serving.requestId };
+    for (const [name, value] of Object.entries(fields)) bounded(`serving.${name}`, value, limits.maxFieldBytes, false);
   }
 }

@@ -16,9 +16,10 @@ const RECORDS_PER_CALL = 25;
 const print = (object: object) => process.stdout.write(`${JSON.stringify(object)}\n`);
 
 async function main(): Promise<void> {
-  let checkpointer: Checkpointer | undefined;
-  const log = await openAuditLog({ dir: join(dir, 'segments'), onCommit: (event) => checkpointer?.onCommit(event.treeSize) });
-  checkpointer = await createCheckpointer({
+  // The checkpointer needs the opened log; commits reach it through this once it exists.
+  const late: { checkpointer?: Checkpointer } = {};
+  const log = await openAuditLog({ dir: join(dir, 'segments'), onCommit: (event) => late.checkpointer?.onCommit(event.treeSize) });
+  const checkpointer = await createCheckpointer({
     log,
     origin: 'crash.test/audit',
     keyFile: join(dir, 'checkpoint.key'),
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     intervalMs: 20,
     onCheckpoint: (checkpoint) => print({ checkpoint: checkpoint.note }),
   });
+  late.checkpointer = checkpointer;
   print({ ready: log.size });
   let sequence = 0;
   await Promise.all(
