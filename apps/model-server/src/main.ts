@@ -1,17 +1,12 @@
-import { runServiceProcess, unimplementedService } from '@verdict/grpc-kit';
-import { inference } from '@verdict/proto';
+import { runServiceProcess } from '@verdict/grpc-kit';
 import { INFERENCE_PERMISSIONS } from '@verdict/security';
 import { readConfig } from './config';
+import { setupModelServer } from './model-server';
 
-// Serves ONNX models over the Open Inference Protocol v2. Until its issue lands, the API answers UNIMPLEMENTED.
+// Serves the ONNX models of a local model repository over the Open Inference Protocol v2.
 runServiceProcess({
   name: 'model-server',
   readConfig,
   permissions: INFERENCE_PERMISSIONS,
-  async setup({ server }) {
-    server.add(
-      inference.GRPCInferenceService,
-      unimplementedService(inference.GRPCInferenceService),
-    );
-  },
+  setup: setupModelServer,
 });
