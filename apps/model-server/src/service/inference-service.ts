@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@verdict/grpc-kit';
 import { isVerdictError } from '@verdict/errors';
@@ -145,6 +146,8 @@ async function* streamInfer(
   let open = 0;
   let inputDone = false;
   let inputError: unknown;
+  // Every request of the stream listens on the stream's signal while it waits.
+  setMaxListeners(0, signal);
   const push = (response: StreamResponse) => {
     ready.push(response);
     wake?.();
