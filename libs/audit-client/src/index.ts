@@ -11,7 +11,7 @@ export { createGrpcAuditTransport } from './grpc-transport';
 export type { GrpcAuditTransportOptions } from './grpc-transport';
 export { openSpoolFile } from './spool-file';
 export type { SpoolFile, SpoolPage } from './spool-file';
-export { encodeRecord, decodeRecord, RECORD_ENCODING_VERSION } from './record-encoding';
+export { encodeRecord, encodeRecordInto, maxEncodedRecordBytes, decodeRecord, RECORD_ENCODING_VERSION } from './record-encoding';
 export { leafHash, nodeHash, EMPTY_ROOT, HASH_BYTES } from './merkle-hash';
 export { verifyInclusion, verifyConsistency, createRootAccumulator, rootOfLeaves } from './merkle-verify';
 export type { ProofFailure, RootAccumulator } from './merkle-verify';

@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { auditV1 } from '@verdict/proto';
 import fc from 'fast-check';
 import { leafHash } from './merkle-hash';
-import { decodeRecord, encodeRecord } from './record-encoding';
+import { decodeRecord, encodeRecord, encodeRecordInto, maxEncodedRecordBytes } from './record-encoding';
 import { createNoteSigner, formatCheckpoint, openCheckpoint, parseVerifierKey } from './signed-note';
 
 const record = () =>
@@ -179,9 +179,25 @@ describe('canonical record encoding, byte for byte', () => {
         const bytes = encodeRecord(record);
         expect(bytes.toString('hex')).toBe(referenceEncoding(record).toString('hex'));
         expect(encodeRecord(decodeRecord(bytes)).equals(bytes)).toBe(true);
+        const target = Buffer.alloc(7 + maxEncodedRecordBytes(record), 0xee);
+        const end = encodeRecordInto(record, target, 7);
+        expect(target.subarray(7, end).equals(bytes)).toBe(true);
+        expect(target.subarray(0, 7).equals(Buffer.alloc(7, 0xee))).toBe(true);
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('refuses unpaired surrogates, which UTF-8 would turn into the same U+FFFD', () => {
+    const withText = (text: string) => create(auditV1.RecordSchema, { id: 'x', time: { seconds: 1n, nanos: 0 }, details: { [text]: 'v' } });
+    expect(() => encodeRecord(withText('\ud800'))).toThrow(/details/);
+    expect(() => encodeRecord(withText('a\udfffb'))).toThrow(/surrogate/);
+    expect(encodeRecord(withText('\ud83d\ude00')).includes(Buffer.from('f09f9880', 'hex'))).toBe(true);
+  });
+
+  it('refuses a target without room', () => {
+    const record = KNOWN_ANSWERS[0].record;
+    expect(() => encodeRecordInto(record, Buffer.alloc(maxEncodedRecordBytes(record) - 1), 0)).toThrow(RangeError);
   });
 });
 

@@ -26,45 +26,87 @@ const OUTCOMES = new Set<number>([
   auditV1.Outcome.DENIED,
 ]);
 
-/** Encodes a record canonically. Throws InvalidArgumentError for a record without a time. */
+/**
+ * Encodes a record canonically. Throws InvalidArgumentError for a record without a time, with
+ * an unknown outcome, or with a string holding an unpaired UTF-16 surrogate (UTF-8 cannot carry
+ * one: it would be replaced by U+FFFD, and two different records would share their bytes).
+ */
 export function encodeRecord(record: auditV1.Record): Buffer {
-  if (record.time === undefined) {
+  const bound = maxEncodedRecordBytes(record);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, scratch.length * 2));
+  const end = encodeRecordInto(record, scratch, 0);
+  const out = Buffer.allocUnsafe(end);
+  scratch.copy(out, 0, 0, end);
+  return out;
+}
+
+/**
+ * An upper bound on the bytes of `record`'s encoding, cheap to compute (string lengths only),
+ * for callers that encode many records into one buffer with {@link encodeRecordInto}.
+ */
+export function maxEncodedRecordBytes(record: auditV1.Record): number {
+  let bytes = FIXED_BYTES + stringBound(record.id) + stringBound(record.actor) + stringBound(record.action);
+  bytes += stringBound(record.resource) + stringBound(record.traceId);
+  for (const key in record.details) bytes += stringBound(key) + stringBound(record.details[key]);
+  const serving = record.serving;
+  if (serving !== undefined) {
+    bytes += SERVING_FIXED_BYTES + stringBound(serving.model) + stringBound(serving.version);
+    bytes += stringBound(serving.experiment) + stringBound(serving.variant) + stringBound(serving.inputSha256);
+    bytes += stringBound(serving.unitHash) + stringBound(serving.requestId);
+  }
+  return bytes;
+}
+
+/**
+ * Writes `record`'s canonical encoding (the same bytes as {@link encodeRecord}) into `target`
+ * at `offset` and returns the offset just past it. `target` must have
+ * {@link maxEncodedRecordBytes} bytes free from `offset`; throws RangeError otherwise.
+ */
+export function encodeRecordInto(record: auditV1.Record, target: Buffer, offset: number): number {
+  if (target.length - offset < maxEncodedRecordBytes(record)) {
+    throw new RangeError(`encodeRecordInto needs ${maxEncodedRecordBytes(record)} bytes free at ${offset}, has ${target.length - offset}`);
+  }
+  const time = record.time;
+  if (time === undefined) {
     throw new InvalidArgumentError({ field: 'record.time', expected: 'a timestamp', received: 'nothing' });
   }
-  if (!OUTCOMES.has(record.outcome)) {
-    throw new InvalidArgumentError({ field: 'record.outcome', expected: 'a known Outcome', received: String(record.outcome) });
+  const outcome = record.outcome;
+  if (!OUTCOMES.has(outcome)) {
+    throw new InvalidArgumentError({ field: 'record.outcome', expected: 'a known Outcome', received: String(outcome) });
   }
-  const writer = new Writer();
-  writer.u8(RECORD_ENCODING_VERSION);
-  writer.str(record.id);
-  writer.i64(record.time.seconds);
-  writer.u32(record.time.nanos);
-  writer.str(record.actor);
-  writer.str(record.action);
-  writer.str(record.resource);
-  writer.u8(record.outcome);
-  writer.str(record.traceId);
-  const keys = Object.keys(record.details).sort(compareUtf8);
-  writer.u32(keys.length);
+  let at = offset;
+  target[at++] = RECORD_ENCODING_VERSION;
+  at = writeString(target, at, record.id, 'record.id');
+  at = target.writeBigInt64BE(time.seconds, at);
+  at = target.writeUInt32BE(time.nanos, at);
+  at = writeString(target, at, record.actor, 'record.actor');
+  at = writeString(target, at, record.action, 'record.action');
+  at = writeString(target, at, record.resource, 'record.resource');
+  target[at++] = outcome;
+  at = writeString(target, at, record.traceId, 'record.trace_id');
+  const keys = Object.keys(record.details);
+  if (keys.length > 1) keys.sort(compareUtf8);
+  at = writeLength(target, at, keys.length);
   for (const key of keys) {
-    writer.str(key);
-    writer.str(record.details[key]);
+    at = writeString(target, at, key, 'record.details');
+    at = writeString(target, at, record.details[key], 'record.details');
   }
   const serving = record.serving;
-  writer.u8(serving === undefined ? 0 : 1);
-  if (serving !== undefined) {
-    writer.str(serving.model);
-    writer.str(serving.version);
-    writer.str(serving.experiment);
-    writer.str(serving.variant);
-    writer.u64(serving.latencyUs);
-    writer.i32(serving.statusCode);
-    writer.str(serving.inputSha256);
-    writer.u64(serving.inputBytes);
-    writer.str(serving.unitHash);
-    writer.str(serving.requestId);
+  if (serving === undefined) {
+    target[at++] = 0;
+    return at;
   }
-  return writer.finish();
+  target[at++] = 1;
+  at = writeString(target, at, serving.model, 'record.serving.model');
+  at = writeString(target, at, serving.version, 'record.serving.version');
+  at = writeString(target, at, serving.experiment, 'record.serving.experiment');
+  at = writeString(target, at, serving.variant, 'record.serving.variant');
+  at = writeU64(target, at, serving.latencyUs);
+  at = target.writeInt32BE(serving.statusCode, at);
+  at = writeString(target, at, serving.inputSha256, 'record.serving.input_sha256');
+  at = writeU64(target, at, serving.inputBytes);
+  at = writeString(target, at, serving.unitHash, 'record.serving.unit_hash');
+  return writeString(target, at, serving.requestId, 'record.serving.request_id');
 }
 
 /** Decodes canonical record bytes; throws DataLossError for anything else. */
@@ -126,53 +168,58 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-class Writer {
-  private buffer = Buffer.allocUnsafe(256);
-  private length = 0;
+/** Version, seconds, nanos, outcome, details count, serving flag. */
+const FIXED_BYTES = 1 + 8 + 4 + 1 + 4 + 1;
+/** Latency, status code, input bytes. */
+const SERVING_FIXED_BYTES = 8 + 4 + 8;
 
-  private reserve(bytes: number): void {
-    if (this.length + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
-  }
+/** Shared by every {@link encodeRecord} call: encoding is synchronous, so one buffer serves all. */
+let scratch = Buffer.allocUnsafe(4096);
 
-  u8(value: number): void {
-    this.reserve(1);
-    this.buffer[this.length++] = value;
-  }
+/** A length prefix and the most UTF-8 bytes a string can take: 3 per UTF-16 unit. */
+function stringBound(value: string): number {
+  return 4 + 3 * value.length;
+}
 
-  u32(value: number): void {
-    this.reserve(4);
-    this.length = this.buffer.writeUInt32BE(value, this.length);
-  }
+function writeLength(target: Buffer, at: number, value: number): number {
+  target[at] = value >>> 24;
+  target[at + 1] = value >>> 16;
+  target[at + 2] = value >>> 8;
+  target[at + 3] = value;
+  return at + 4;
+}
 
-  i32(value: number): void {
-    this.reserve(4);
-    this.length = this.buffer.writeInt32BE(value, this.length);
-  }
+function writeU64(target: Buffer, at: number, value: bigint): number {
+  if (value < 0n || value > MAX_U64) throw new RangeError(`${value} is not a uint64`);
+  return target.writeBigUInt64BE(value, at);
+}
 
-  i64(value: bigint): void {
-    this.reserve(8);
-    this.length = this.buffer.writeBigInt64BE(value, this.length);
+/**
+ * `u32 length | UTF-8 bytes`. Audit strings are nearly always ASCII, which a plain loop copies
+ * faster than a call into the UTF-8 encoder costs; anything else goes through the encoder.
+ */
+function writeString(target: Buffer, at: number, value: string, field: string): number {
+  const start = at + 4;
+  const length = value.length;
+  let i = 0;
+  for (; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x80) break;
+    target[start + i] = code;
   }
+  let bytes = length;
+  if (i < length) {
+    if (!isWellFormed(value)) {
+      throw new InvalidArgumentError({ field, expected: 'well-formed Unicode text', received: 'an unpaired UTF-16 surrogate' });
+    }
+    bytes = i + target.write(value.slice(i), start + i, 'utf8');
+  }
+  return writeLength(target, at, bytes) + bytes;
+}
 
-  u64(value: bigint): void {
-    if (value < 0n || value > MAX_U64) throw new RangeError(`${value} is not a uint64`);
-    this.reserve(8);
-    this.length = this.buffer.writeBigUInt64BE(value, this.length);
-  }
-
-  str(value: string): void {
-    const bytes = Buffer.byteLength(value, 'utf8');
-    this.u32(bytes);
-    this.reserve(bytes);
-    this.length += this.buffer.write(value, this.length, 'utf8');
-  }
-
-  finish(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.length));
-  }
+function isWellFormed(value: string): boolean {
+  // String.prototype.isWellFormed is in Node 20 but not in the ES2022 library types.
+  return (value as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 class Reader {
