@@ -4,11 +4,12 @@
  * fsynced, new records gather into the next one, and each caller is answered once the batch
  * holding its records is durable. Only durable records enter the tree.
  */
-import { decodeRecord, encodeRecord, leafHash } from '@verdict/audit-client';
+import { decodeRecord, leafHash } from '@verdict/audit-client';
 import { DataLossError, UnavailableError } from '@verdict/errors';
 import type { auditV1 } from '@verdict/proto';
 import { createMerkleTree, type MerkleTree } from '../merkle/merkle-tree';
-import { checkRecord, DEFAULT_RECORD_LIMITS, type RecordLimits } from './record-limits';
+import { encodeBatch } from './batch-encoder';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from './record-limits';
 import { openSegmentStore, type RecoveryReport } from './segment-store';
 
 export interface AuditLogOptions {
@@ -62,10 +63,14 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
+/** One group commit: whole runs of encoded records, written as one frame. */
 interface Pending {
-  bytes: Buffer[];
+  /** Index of its first record. */
+  first: number;
+  count: number;
+  /** Payload parts, each a run of consecutive records of one call in payload framing. */
+  parts: Buffer[];
   hashes: Buffer[];
-  ids: string[];
   done: Promise<void>;
   resolve(): void;
   reject(error: unknown): void;
@@ -76,6 +81,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const maxBatchRecords = options.maxBatchRecords ?? 20_000;
   const limits = options.limits ?? DEFAULT_RECORD_LIMITS;
   const tree = createMerkleTree();
+  // Every id taken, durable or not: an index at or past tree.size is still in a pending batch.
   const ids = new Map<string, number>();
   const store = await openSegmentStore({
     dir: options.dir,
@@ -86,14 +92,13 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       if (!ids.has(id)) ids.set(id, index);
     },
   });
-  const pendingIds = new Map<string, { index: number; batch: Pending }>();
   // Batches waiting to be written, oldest first; only the last one still takes records.
   const queued: Pending[] = [];
-  let writing = false;
+  let writing: Pending | undefined;
   let nextIndex = store.count;
   let failure: Error | undefined;
 
-  const newBatch = (): Pending => {
+  const newBatch = (first: number): Pending => {
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
     const done = new Promise<void>((res, rej) => {
@@ -101,37 +106,37 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       reject = rej;
     });
     done.catch(() => undefined);
-    return { bytes: [], hashes: [], ids: [], done, resolve, reject };
+    return { first, count: 0, parts: [], hashes: [], done, resolve, reject };
   };
 
+  /** The batch, written or waiting, that holds the not yet durable record `index`. */
+  const batchOf = (index: number): Pending =>
+    writing !== undefined && index < writing.first + writing.count ? writing : queued.find((batch) => index < batch.first + batch.count)!;
+
   async function commitLoop(): Promise<void> {
-    writing = true;
     while (queued.length > 0) {
       const batch = queued.shift()!;
+      writing = batch;
       const started = process.hrtime.bigint();
       try {
-        await store.append(batch.bytes);
+        await store.append(batch.parts);
       } catch (error) {
         // After a failed write or fsync the file's state is unknown: stop, let a restart recover.
         failure = new UnavailableError('the audit log could not write a batch; it must be restarted', { cause: error });
         batch.reject(failure);
         queued.splice(0).forEach((waiting) => waiting.reject(failure));
-        writing = false;
+        writing = undefined;
         return;
       }
-      batch.hashes.forEach((hash, i) => {
-        tree.append(hash);
-        ids.set(batch.ids[i], tree.size - 1);
-        pendingIds.delete(batch.ids[i]);
-      });
+      for (const hash of batch.hashes) tree.append(hash);
+      writing = undefined;
       options.onCommit?.({
-        records: batch.bytes.length,
+        records: batch.count,
         treeSize: tree.size,
         syncSeconds: Number(process.hrtime.bigint() - started) / 1e9,
       });
       batch.resolve();
     }
-    writing = false;
   }
 
   return {
@@ -142,42 +147,51 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     recovery: store.recovery,
     async append(records) {
       if (failure !== undefined) throw failure;
-      const encoded = records.map((record, position) => {
-        checkRecord(record, position, limits);
-        return encodeRecord(record);
-      });
-      const outcomes: AppendOutcome[] = [];
-      const waits = new Set<Promise<void>>();
-      records.forEach((record, position) => {
-        const durable = ids.get(record.id);
-        if (durable !== undefined) {
-          outcomes.push({ id: record.id, index: durable, duplicate: true });
-          return;
+      // Checks and encodes the whole call first: an invalid record refuses it before any is queued.
+      const encoded = encodeBatch(records, limits);
+      const outcomes: AppendOutcome[] = new Array<AppendOutcome>(records.length);
+      const waits: Promise<void>[] = [];
+      const waitFor = (batch: Pending) => {
+        if (!waits.includes(batch.done)) waits.push(batch.done);
+      };
+      let open = queued.at(-1);
+      // Consecutive new records going to the same batch travel as one slice of `encoded.bytes`.
+      let runStart = -1;
+      const endRun = (end: number) => {
+        if (runStart >= 0) open!.parts.push(encoded.bytes.subarray(encoded.offsets[runStart], encoded.offsets[end]));
+        runStart = -1;
+      };
+      for (let position = 0; position < records.length; position++) {
+        const id = records[position].id;
+        const known = ids.get(id);
+        if (known !== undefined) {
+          endRun(position);
+          outcomes[position] = { id, index: known, duplicate: true };
+          if (known >= tree.size) waitFor(batchOf(known));
+          continue;
         }
-        const pending = pendingIds.get(record.id);
-        if (pending !== undefined) {
-          outcomes.push({ id: record.id, index: pending.index, duplicate: true });
-          waits.add(pending.batch.done);
-          return;
-        }
-        let open = queued.at(-1);
-        if (open === undefined || open.bytes.length >= maxBatchRecords) {
-          open = newBatch();
+        if (open === undefined || open.count >= maxBatchRecords) {
+          endRun(position);
+          open = newBatch(nextIndex);
           queued.push(open);
         }
+        if (runStart < 0) runStart = position;
         const index = nextIndex++;
-        open.bytes.push(encoded[position]);
-        open.hashes.push(leafHash(encoded[position]));
-        open.ids.push(record.id);
-        pendingIds.set(record.id, { index, batch: open });
-        outcomes.push({ id: record.id, index, duplicate: false });
-        waits.add(open.done);
-      });
-      if (!writing) void commitLoop();
+        ids.set(id, index);
+        open.hashes.push(encoded.hashes[position]);
+        open.count += 1;
+        outcomes[position] = { id, index, duplicate: false };
+        waitFor(open);
+      }
+      endRun(records.length);
+      if (writing === undefined && queued.length > 0) void commitLoop();
       await Promise.all(waits);
       return outcomes;
     },
-    indexOf: (id) => ids.get(id),
+    indexOf(id) {
+      const index = ids.get(id);
+      return index !== undefined && index < tree.size ? index : undefined;
+    },
     async read(start, end) {
       const raw = await store.read(start, Math.min(end, tree.size));
       return raw.map((bytes, i) => {
@@ -192,7 +206,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       failure = new DataLossError(`the audit log refuses appends: ${reason}`);
     },
     close: async () => {
-      while (writing) await new Promise((resolve) => setTimeout(resolve, 1));
+      while (writing !== undefined || queued.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
       await store.close();
     },
   };

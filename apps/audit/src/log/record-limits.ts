@@ -25,34 +25,43 @@ export const DEFAULT_RECORD_LIMITS: RecordLimits = {
 
 /** Throws InvalidArgumentError naming the first field of `record` (at `position`) out of bounds. */
 export function checkRecord(record: auditV1.Record, position: number, limits: RecordLimits): void {
-  const field = (name: string) => `records[${position}].${name}`;
-  const bounded = (name: string, value: string, max: number, required: boolean) => {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: most strings need no byte count at all.
-    if (value.length * 3 <= max && (!required || value.length > 0)) return;
-    const bytes = Buffer.byteLength(value, 'utf8');
-    if ((required && bytes === 0) || bytes > max) {
-      throw new InvalidArgumentError({ field: field(name), expected: `${required ? '1' : '0'} to ${max} bytes`, received: `${bytes} bytes` });
-    }
-  };
-  bounded('id', record.id, limits.maxIdBytes, true);
-  bounded('actor', record.actor, limits.maxFieldBytes, true);
-  bounded('action', record.action, limits.maxFieldBytes, true);
-  bounded('resource', record.resource, limits.maxFieldBytes, false);
-  bounded('trace_id', record.traceId, limits.maxFieldBytes, false);
-  if (record.time === undefined || record.time.nanos < 0 || record.time.nanos > 999_999_999) {
-    throw new InvalidArgumentError({ field: field('time'), expected: 'a valid timestamp', received: record.time === undefined ? 'nothing' : `nanos ${record.time.nanos}` });
+  // Plain calls on the hot path; the field name is only built once something is wrong.
+  checkText(record.id, limits.maxIdBytes, true, position, 'id');
+  checkText(record.actor, limits.maxFieldBytes, true, position, 'actor');
+  checkText(record.action, limits.maxFieldBytes, true, position, 'action');
+  checkText(record.resource, limits.maxFieldBytes, false, position, 'resource');
+  checkText(record.traceId, limits.maxFieldBytes, false, position, 'trace_id');
+  const time = record.time;
+  if (time === undefined || !(time.nanos >= 0 && time.nanos <= 999_999_999)) {
+    throw new InvalidArgumentError({ field: `records[${position}].time`, expected: 'a valid timestamp', received: time === undefined ? 'nothing' : `nanos ${time.nanos}` });
   }
-  const keys = Object.keys(record.details);
-  if (keys.length > limits.maxDetails) {
-    throw new InvalidArgumentError({ field: field('details'), expected: `at most ${limits.maxDetails} entries`, received: `${keys.length}` });
+  const entries = Object.keys(record.details).length;
+  if (entries > limits.maxDetails) {
+    throw new InvalidArgumentError({ field: `records[${position}].details`, expected: `at most ${limits.maxDetails} entries`, received: `${entries}` });
   }
-  for (const key of keys) {
-    bounded(`details.${key.slice(0, 32)}(key)`, key, limits.maxDetailKeyBytes, true);
-    bounded(`details.${key.slice(0, 32)}`, record.details[key], limits.maxDetailValueBytes, false);
+  for (const key in record.details) {
+    checkText(key, limits.maxDetailKeyBytes, true, position, 'details', key, '(key)');
+    checkText(record.details[key], limits.maxDetailValueBytes, false, position, 'details', key);
   }
   const serving = record.serving;
   if (serving !== undefined) {
-    const fields = { model: serving.model, version: serving.version, experiment: serving.experiment, variant: serving.variant, input_sha256: serving.inputSha256, unit_hash: serving.unitHash, request_id: serving.requestId };
-    for (const [name, value] of Object.entries(fields)) bounded(`serving.${name}`, value, limits.maxFieldBytes, false);
+    const max = limits.maxFieldBytes;
+    checkText(serving.model, max, false, position, 'serving.model');
+    checkText(serving.version, max, false, position, 'serving.version');
+    checkText(serving.experiment, max, false, position, 'serving.experiment');
+    checkText(serving.variant, max, false, position, 'serving.variant');
+    checkText(serving.inputSha256, max, false, position, 'serving.input_sha256');
+    checkText(serving.unitHash, max, false, position, 'serving.unit_hash');
+    checkText(serving.requestId, max, false, position, 'serving.request_id');
+  }
+}
+
+function checkText(value: string, max: number, required: boolean, position: number, name: string, key?: string, suffix = ''): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most strings need no byte count at all.
+  if (value.length * 3 <= max && (!required || value.length > 0)) return;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if ((required && bytes === 0) || bytes > max) {
+    const field = `records[${position}].${name}${key === undefined ? '' : `.${key.slice(0, 32)}${suffix}`}`;
+    throw new InvalidArgumentError({ field, expected: `${required ? '1' : '0'} to ${max} bytes`, received: `${bytes} bytes` });
   }
 }

@@ -34,8 +34,12 @@ export interface SegmentStore {
   /** Records stored. */
   readonly count: number;
   readonly recovery: RecoveryReport;
-  /** Appends the records as one frame and fsyncs; resolves once they are durable. */
-  append(records: readonly Buffer[]): Promise<void>;
+  /**
+   * Appends one frame whose payload is `parts` back to back, each part holding whole records
+   * in payload framing (`u32 length | record bytes`), and fsyncs; resolves once they are
+   * durable. Throws RangeError, writing nothing, if the parts are not whole records.
+   */
+  append(parts: readonly Buffer[]): Promise<void>;
   /** Record bytes of indexes `start` (inclusive) to `end` (exclusive), as stored on disk now. */
   read(start: number, end: number): Promise<Buffer[]>;
   close(): Promise<void>;
@@ -143,34 +147,45 @@ export async function openSegmentStore(options: SegmentStoreOptions): Promise<Se
       return offsets.length;
     },
     recovery: { records: offsets.length, truncatedBytes },
-    async append(records) {
-      if (records.length === 0) return;
-      const payloadBytes = records.reduce((sum, record) => sum + 4 + record.length, 0);
-      const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
-      let cursor = FRAME_HEADER_BYTES;
-      const recordOffsets: number[] = [];
-      for (const record of records) {
-        frame.writeUInt32BE(record.length, cursor);
-        record.copy(frame, cursor + 4);
-        recordOffsets.push(cursor + 4);
-        cursor += 4 + record.length;
+    async append(parts) {
+      // Each record's start in the payload and length: checked before anything is written.
+      const starts: number[] = [];
+      const recordLengths: number[] = [];
+      let payloadBytes = 0;
+      let crc = 0;
+      for (const part of parts) {
+        let at = 0;
+        while (at + 4 <= part.length) {
+          const length = part.readUInt32BE(at);
+          starts.push(payloadBytes + at + 4);
+          recordLengths.push(length);
+          at += 4 + length;
+        }
+        if (at !== part.length) throw new RangeError('segment payload parts must hold whole length-prefixed records');
+        crc = crc32(part, crc);
+        payloadBytes += part.length;
       }
-      frame.writeUInt32BE(MAGIC, 0);
-      frame.writeUInt32BE(records.length, 4);
-      frame.writeUInt32BE(payloadBytes, 8);
-      frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 12);
+      if (starts.length === 0) return;
+      const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      header.writeUInt32BE(MAGIC, 0);
+      header.writeUInt32BE(starts.length, 4);
+      header.writeUInt32BE(payloadBytes, 8);
+      header.writeUInt32BE(crc, 12);
+      const frameBytes = FRAME_HEADER_BYTES + payloadBytes;
       let segment = segments.at(-1);
-      if (segment === undefined || (segment.bytes > 0 && segment.bytes + frame.length > maxSegmentBytes)) {
+      if (segment === undefined || (segment.bytes > 0 && segment.bytes + frameBytes > maxSegmentBytes)) {
         segment = await startSegment();
       }
       const base = segment.bytes;
-      await segment.handle.write(frame, 0, frame.length, base);
+      // One writev: the parts go to the kernel as they are, never concatenated here.
+      const { bytesWritten } = await segment.handle.writev([header, ...parts], base);
+      if (bytesWritten !== frameBytes) throw new Error(`short write: ${bytesWritten} of ${frameBytes} bytes`);
       await segment.handle.datasync();
-      segment.bytes += frame.length;
-      records.forEach((record, i) => {
-        offsets.push(base + recordOffsets[i]);
-        lengths.push(record.length);
-      });
+      segment.bytes += frameBytes;
+      for (let i = 0; i < starts.length; i++) {
+        offsets.push(base + FRAME_HEADER_BYTES + starts[i]);
+        lengths.push(recordLengths[i]);
+      }
     },
     async read(start, end) {
       const out: Buffer[] = [];

@@ -4,6 +4,7 @@
  * whatever the tree's size. Proofs follow RFC 9162 sections 2.1.3.1 (PATH) and 2.1.4.1
  * (SUBPROOF) literally; the verifier lives apart, in @verdict/audit-client.
  */
+import { hash } from 'node:crypto';
 import { EMPTY_ROOT, HASH_BYTES, nodeHash } from '@verdict/audit-client';
 import { InvalidArgumentError } from '@verdict/errors';
 
@@ -39,7 +40,16 @@ class HashArray {
   at(index: number): Buffer {
     return this.buffer.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
   }
+
+  /** nodeHash(at(left), at(left + 1)): the two siblings lie side by side, so one copy suffices. */
+  parentOf(left: number): Buffer {
+    this.buffer.copy(NODE_INPUT, 1, left * HASH_BYTES, (left + 2) * HASH_BYTES);
+    return hash('sha256', NODE_INPUT, 'buffer');
+  }
 }
+
+/** 0x01 || left || right, RFC 9162's interior node input, refilled for every node appended. */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_BYTES, 0x01);
 
 /** Creates an empty tree. */
 export function createMerkleTree(): MerkleTree {
@@ -86,8 +96,7 @@ export function createMerkleTree(): MerkleTree {
       size += 1;
       for (let level = 0, count = size; (count & 1) === 0; level++, count >>>= 1) {
         if (levels[level + 1] === undefined) levels.push(new HashArray());
-        const right = levels[level].length - 1;
-        levels[level + 1].push(nodeHash(levels[level].at(right - 1), levels[level].at(right)));
+        levels[level + 1].push(levels[level].parentOf(levels[level].length - 2));
       }
     },
     leafHash(index) {
