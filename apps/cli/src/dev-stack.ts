@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { writeModelRepository } from '@verdict/model-zoo';
 import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
 import { formatLogLine, linePrefix, splitLines } from './log-lines';
 import { STACK_SERVICES, type StackService } from './services';
@@ -49,6 +50,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   if (!(await exists(policyFile))) {
     await writeFile(policyFile, devPolicyYaml({ trustDomain: pki.trustDomain }), { mode: 0o644 });
   }
+  const modelsDir = await ensureModelRepository(options.dir, options.output);
   const width = Math.max(...STACK_SERVICES.map((service) => service.name.length));
   const running: RunningService[] = [];
   let stopping = false;
@@ -67,7 +69,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       const dataDir = join(options.dir, 'data', service.name);
       await mkdir(dataDir, { recursive: true });
       const child = spawn(process.execPath, [require.resolve(service.packageName)], {
-        env: { ...process.env, ...serviceEnv(service, ports, pki, policyFile, dataDir) },
+        env: {
+          ...process.env,
+          ...serviceEnv(service, ports, pki, policyFile, dataDir),
+          VERDICT_MODELS_REPOSITORY: modelsDir,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const prefix = linePrefix(service.name, index, width, options.colour ?? false);
@@ -118,6 +124,25 @@ function serviceEnv(
     VERDICT_POLICY_FILE: policyFile,
     VERDICT_DATA_DIR: dataDir,
   };
+}
+
+/**
+ * The demo models the model server serves (spam:1, spam:2, mlp:1), written once under
+ * `<dir>/models`; model-zoo caches trained spam models under the OS temp folder, keyed by their
+ * training settings, so later stacks (and the e2e tests) skip training. Written to a temporary
+ * folder and renamed, so an interrupted first start leaves nothing half-written behind.
+ */
+async function ensureModelRepository(dir: string, output: NodeJS.WritableStream): Promise<string> {
+  const modelsDir = join(dir, 'models');
+  if (await exists(modelsDir)) return modelsDir;
+  output.write(
+    `verdict dev: writing the demo model repository to ${modelsDir} (the first run trains spam:1 and spam:2)\n`,
+  );
+  const staging = `${modelsDir}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  await writeModelRepository(staging);
+  await rename(staging, modelsDir);
+  return modelsDir;
 }
 
 async function waitReady(service: RunningService, timeoutMs: number): Promise<void> {

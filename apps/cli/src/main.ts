@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { AUDIT_QUERY_USAGE, AUDIT_TAIL_USAGE, auditQueryCommand, auditTailCommand } from './commands/audit-read';
+import {
+  AUDIT_QUERY_USAGE,
+  AUDIT_TAIL_USAGE,
+  auditQueryCommand,
+  auditTailCommand,
+} from './commands/audit-read';
 import { AUDIT_ROOT_USAGE, auditRootCommand } from './commands/audit-root';
 import { AUDIT_VERIFY_USAGE, auditVerifyCommand } from './commands/audit-verify';
 import { DEV_USAGE, devCommand } from './commands/dev';

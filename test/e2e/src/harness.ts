@@ -76,10 +76,10 @@ export async function startStack(options: { readyTimeoutMs?: number } = {}): Pro
       () =>
         reject(
           new Error(
-            `stack not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.join('\n')}`,
+            `stack not ready within ${options.readyTimeoutMs ?? 180_000} ms:\n${output.join('\n')}`,
           ),
         ),
-      options.readyTimeoutMs ?? 60_000,
+      options.readyTimeoutMs ?? 180_000,
     );
     const onLine = (line: string) => {
       output.push(line);

@@ -69,13 +69,24 @@ describe('the dev stack (verdict dev) as real processes', () => {
 
   it('answers UNIMPLEMENTED for an API whose issue has not landed, to an authorized caller', async () => {
     const client = createClient(inference.GRPCInferenceService, {
-      address: stack.grpc['model-server'],
+      address: stack.grpc.router,
       transport: stack.transport(),
     });
     await expect(client.serverLive({})).rejects.toMatchObject({
       code: status.UNIMPLEMENTED,
       details: 'inference.GRPCInferenceService/ServerLive is not provided by this service',
     });
+    client.close();
+  });
+
+  it('serves the demo spam models from the model server', async () => {
+    const client = createClient(inference.GRPCInferenceService, {
+      address: stack.grpc['model-server'],
+      transport: stack.transport(),
+    });
+    for (const version of ['1', '2']) {
+      expect(await client.modelReady({ name: 'spam', version })).toMatchObject({ ready: true });
+    }
     client.close();
   });
 

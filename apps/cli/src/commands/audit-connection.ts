@@ -15,11 +15,18 @@ export const DEFAULT_AUDIT_ADDRESS = '127.0.0.1:50055';
 export const DEFAULT_VERIFIER_KEY_FILE = '.verdict/data/audit/checkpoint.key.vkey';
 
 /** An AuditService client with the local user's certificate from the dev PKI. */
-export function auditClient(flags: AuditConnectionFlags): TypedClient<(typeof auditV1.AuditService)['method']> {
+export function auditClient(
+  flags: AuditConnectionFlags,
+): TypedClient<(typeof auditV1.AuditService)['method']> {
   const pki = resolve(flags.pki ?? '.verdict/pki');
   return createClient(auditV1.AuditService, {
     address: flags.address ?? DEFAULT_AUDIT_ADDRESS,
-    transport: { mode: 'mtls', caFile: join(pki, 'ca.pem'), certFile: join(pki, 'developer.pem'), keyFile: join(pki, 'developer.key') },
+    transport: {
+      mode: 'mtls',
+      caFile: join(pki, 'ca.pem'),
+      certFile: join(pki, 'developer.pem'),
+      keyFile: join(pki, 'developer.key'),
+    },
     defaultTimeoutMs: 30_000,
   });
 }

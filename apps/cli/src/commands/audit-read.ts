@@ -31,7 +31,12 @@ export function formatRecord(entry: auditV1.IndexedRecord): string {
     serving:
       r.serving === undefined
         ? undefined
-        : { ...r.serving, $typeName: undefined, latencyUs: r.serving.latencyUs.toString(), inputBytes: r.serving.inputBytes.toString() },
+        : {
+            ...r.serving,
+            $typeName: undefined,
+            latencyUs: r.serving.latencyUs.toString(),
+            inputBytes: r.serving.inputBytes.toString(),
+          },
   });
 }
 
@@ -62,18 +67,32 @@ export async function auditTailCommand(
 
 /** `verdict audit query`. */
 export async function auditQueryCommand(
-  flags: AuditConnectionFlags & { actor?: string; action?: string; resource?: string; outcome?: string; since?: string; until?: string; limit?: string },
+  flags: AuditConnectionFlags & {
+    actor?: string;
+    action?: string;
+    resource?: string;
+    outcome?: string;
+    since?: string;
+    until?: string;
+    limit?: string;
+  },
   output: NodeJS.WritableStream = process.stdout,
 ): Promise<CommandResult> {
-  const outcome = flags.outcome === undefined ? auditV1.Outcome.UNSPECIFIED : auditV1.Outcome[flags.outcome.toUpperCase() as keyof typeof auditV1.Outcome];
+  const outcome =
+    flags.outcome === undefined
+      ? auditV1.Outcome.UNSPECIFIED
+      : auditV1.Outcome[flags.outcome.toUpperCase() as keyof typeof auditV1.Outcome];
   if (outcome === undefined) {
-    process.stderr.write(`verdict audit query: --outcome must be success, failure or denied, got "${flags.outcome}"\n`);
+    process.stderr.write(
+      `verdict audit query: --outcome must be success, failure or denied, got "${flags.outcome}"\n`,
+    );
     return { exitCode: 2 };
   }
   const time = (value: string | undefined, flag: string) => {
     if (value === undefined) return undefined;
     const date = new Date(value);
-    if (Number.isNaN(date.getTime())) throw new Error(`--${flag}: expected an ISO time, got "${value}"`);
+    if (Number.isNaN(date.getTime()))
+      throw new Error(`--${flag}: expected an ISO time, got "${value}"`);
     return timestampFromDate(date);
   };
   const limit = Number(flags.limit ?? '100');

@@ -25,22 +25,29 @@ const RECORDS = 300;
 const TAMPERED = 137;
 
 /** The real audit service as a child process; resolves with its gRPC port once it is ready. */
-async function startAudit(dir: string, pki: DevPki): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', '..', 'audit', 'src', 'main.ts')], {
-    cwd: join(__dirname, '..', '..', '..', 'audit'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      VERDICT_GRPC_PORT: '0',
-      VERDICT_OPS_PORT: '0',
-      VERDICT_TLS_CA_FILE: pki.caCert,
-      VERDICT_TLS_CERT_FILE: pki.services.audit.cert,
-      VERDICT_TLS_KEY_FILE: pki.services.audit.key,
-      VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
-      VERDICT_DATA_DIR: join(dir, 'data'),
-      VERDICT_AUDIT_CHECKPOINT_INTERVAL_MS: '50',
+async function startAudit(
+  dir: string,
+  pki: DevPki,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '..', '..', '..', 'audit', 'src', 'main.ts')],
+    {
+      cwd: join(__dirname, '..', '..', '..', 'audit'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        VERDICT_GRPC_PORT: '0',
+        VERDICT_OPS_PORT: '0',
+        VERDICT_TLS_CA_FILE: pki.caCert,
+        VERDICT_TLS_CERT_FILE: pki.services.audit.cert,
+        VERDICT_TLS_KEY_FILE: pki.services.audit.key,
+        VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
+        VERDICT_DATA_DIR: join(dir, 'data'),
+        VERDICT_AUDIT_CHECKPOINT_INTERVAL_MS: '50',
+      },
     },
-  });
+  );
   for await (const line of createInterface({ input: child.stdout! })) {
     const entry = JSON.parse(line) as { grpc_port?: number };
     if (entry.grpc_port !== undefined) return { child, port: entry.grpc_port };
@@ -77,7 +84,12 @@ describe('verdict audit verify against the real service', () => {
   it('passes on an intact log, then fails naming the first bad index after one byte of a segment changes', async () => {
     const appender = createClient(auditV1.AuditService, {
       address: `127.0.0.1:${audit.port}`,
-      transport: { mode: 'mtls', caFile: pki.caCert, certFile: pki.services.router.cert, keyFile: pki.services.router.key },
+      transport: {
+        mode: 'mtls',
+        caFile: pki.caCert,
+        certFile: pki.services.router.cert,
+        keyFile: pki.services.router.key,
+      },
     });
     for (let start = 0; start < RECORDS; start += 50) {
       await appender.append({
@@ -95,7 +107,12 @@ describe('verdict audit verify against the real service', () => {
     appender.close();
     await new Promise((resolve) => setTimeout(resolve, 200)); // a checkpoint covering all records
 
-    const flags = { address: `127.0.0.1:${audit.port}`, pki: pki.dir, key: join(dir, 'data', 'checkpoint.key.vkey'), state: join(dir, 'verify-state') };
+    const flags = {
+      address: `127.0.0.1:${audit.port}`,
+      pki: pki.dir,
+      key: join(dir, 'data', 'checkpoint.key.vkey'),
+      state: join(dir, 'verify-state'),
+    };
     const intact = await verify(flags);
     expect(intact.text).toMatch(/^OK: verdict.local\/audit: 300 records/);
     expect(intact.exitCode).toBe(0);

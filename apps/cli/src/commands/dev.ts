@@ -15,6 +15,8 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
   let exitCode = 0;
   let finished: () => void = () => undefined;
   const done = new Promise<void>((resolveDone) => (finished = resolveDone));
+  // Before anything starts: a Ctrl-C during start-up must still stop what was started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => finished());
   const stack = await startDevStack({
     dir,
     ports,
@@ -39,7 +41,6 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
       `  PKI: ${stack.pki.dir} (client certificate: ${stack.pki.client.cert})\n` +
       `Press Ctrl-C to stop.\n`,
   );
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => finished());
   await done;
   process.stdout.write('verdict dev: stopping\n');
   await stack.stop();
