@@ -5,7 +5,12 @@ export function quantile(samples: readonly number[], q: number): number {
 }
 
 /** Median and (max - min) / median of repeated measurements. */
-export function summarize(runs: readonly number[]): { median: number; min: number; max: number; spread: number } {
+export function summarize(runs: readonly number[]): {
+  median: number;
+  min: number;
+  max: number;
+  spread: number;
+} {
   const median = quantile(runs, 0.5);
   const min = Math.min(...runs);
   const max = Math.max(...runs);

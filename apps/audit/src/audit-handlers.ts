@@ -17,7 +17,9 @@ export interface AuditHandlersOptions {
 }
 
 /** Creates the AuditService handlers. */
-export function createAuditHandlers(options: AuditHandlersOptions): ServiceImpl<(typeof auditV1.AuditService)['method']> {
+export function createAuditHandlers(
+  options: AuditHandlersOptions,
+): ServiceImpl<(typeof auditV1.AuditService)['method']> {
   const { log, checkpointer } = options;
 
   const checkpointMessage = (checkpoint: StoredCheckpoint) => ({
@@ -30,7 +32,12 @@ export function createAuditHandlers(options: AuditHandlersOptions): ServiceImpl<
   /** 0 means the latest checkpoint's size; anything else must be a size the log has reached. */
   const sizeOrLatest = (value: bigint, field: string) => {
     const size = value === 0n ? checkpointer.latest().treeSize : Number(value);
-    if (size > log.size) throw new InvalidArgumentError({ field, expected: `a tree size up to ${log.size}`, received: String(value) });
+    if (size > log.size)
+      throw new InvalidArgumentError({
+        field,
+        expected: `a tree size up to ${log.size}`,
+        received: String(value),
+      });
     return size;
   };
 
@@ -38,7 +45,11 @@ export function createAuditHandlers(options: AuditHandlersOptions): ServiceImpl<
     async append(request) {
       const outcomes = await log.append(request.records);
       return {
-        results: outcomes.map((o) => ({ id: o.id, index: BigInt(o.index), duplicate: o.duplicate })),
+        results: outcomes.map((o) => ({
+          id: o.id,
+          index: BigInt(o.index),
+          duplicate: o.duplicate,
+        })),
         treeSize: BigInt(log.size),
       };
     },
@@ -54,7 +65,10 @@ export function createAuditHandlers(options: AuditHandlersOptions): ServiceImpl<
       return { appendedCount: appended, duplicateCount: duplicates, treeSize: BigInt(log.size) };
     },
     getCheckpoint(request) {
-      const checkpoint = request.treeSize === 0n ? checkpointer.latest() : checkpointer.atSize(Number(request.treeSize));
+      const checkpoint =
+        request.treeSize === 0n
+          ? checkpointer.latest()
+          : checkpointer.atSize(Number(request.treeSize));
       return { checkpoint: checkpointMessage(checkpoint) };
     },
     getInclusionProof(request) {
@@ -62,27 +76,49 @@ export function createAuditHandlers(options: AuditHandlersOptions): ServiceImpl<
       let index: number;
       if (request.leaf.case === 'recordId') {
         const found = log.indexOf(request.leaf.value);
-        if (found === undefined) throw new InvalidArgumentError({ field: 'record_id', expected: 'the id of a record in the log', received: request.leaf.value });
+        if (found === undefined)
+          throw new InvalidArgumentError({
+            field: 'record_id',
+            expected: 'the id of a record in the log',
+            received: request.leaf.value,
+          });
         index = found;
       } else if (request.leaf.case === 'index') {
         index = Number(request.leaf.value);
       } else {
-        throw new InvalidArgumentError({ field: 'leaf', expected: 'record_id or index', received: 'neither' });
+        throw new InvalidArgumentError({
+          field: 'leaf',
+          expected: 'record_id or index',
+          received: 'neither',
+        });
       }
       const hashes = log.tree.inclusionProof(index, treeSize);
-      return { index: BigInt(index), treeSize: BigInt(treeSize), leafHash: log.tree.leafHash(index), hashes };
+      return {
+        index: BigInt(index),
+        treeSize: BigInt(treeSize),
+        leafHash: log.tree.leafHash(index),
+        hashes,
+      };
     },
     getConsistencyProof(request) {
       const second = sizeOrLatest(request.secondSize, 'second_size');
       const first = Number(request.firstSize);
-      return { firstSize: BigInt(first), secondSize: BigInt(second), hashes: log.tree.consistencyProof(first, second) };
+      return {
+        firstSize: BigInt(first),
+        secondSize: BigInt(second),
+        hashes: log.tree.consistencyProof(first, second),
+      };
     },
     async query(request) {
       const page = await queryLog(
         log,
         {
-          startMs: request.startTime === undefined ? undefined : timestampDate(request.startTime).getTime(),
-          endMs: request.endTime === undefined ? undefined : timestampDate(request.endTime).getTime(),
+          startMs:
+            request.startTime === undefined
+              ? undefined
+              : timestampDate(request.startTime).getTime(),
+          endMs:
+            request.endTime === undefined ? undefined : timestampDate(request.endTime).getTime(),
           actor: request.actor,
           action: request.action,
           resource: request.resource,
@@ -93,15 +129,24 @@ export function createAuditHandlers(options: AuditHandlersOptions): ServiceImpl<
         options.queryLimits,
       );
       return {
-        records: page.records.map((entry) => ({ index: BigInt(entry.index), record: entry.record })),
+        records: page.records.map((entry) => ({
+          index: BigInt(entry.index),
+          record: entry.record,
+        })),
         nextPageToken: page.nextPageToken,
       };
     },
     async *export(request, context) {
       const end = request.endIndex === 0n ? log.size : Math.min(Number(request.endIndex), log.size);
-      for (let start = Number(request.startIndex); start < end && !context.signal.aborted; start += options.exportBatchRecords) {
+      for (
+        let start = Number(request.startIndex);
+        start < end && !context.signal.aborted;
+        start += options.exportBatchRecords
+      ) {
         const records = await log.read(start, Math.min(end, start + options.exportBatchRecords));
-        yield { records: records.map((entry) => ({ index: BigInt(entry.index), record: entry.record })) };
+        yield {
+          records: records.map((entry) => ({ index: BigInt(entry.index), record: entry.record })),
+        };
       }
     },
   };

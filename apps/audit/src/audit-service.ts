@@ -8,7 +8,12 @@ import { openAuditLog } from './log/audit-log';
 import { createCheckpointer, type Checkpointer } from './log/checkpointer';
 
 /** Opens the log under the data directory, starts checkpointing and adds the AuditService. */
-export async function setupAudit({ config, server, logger, metrics: registry }: ServiceContext<Config>) {
+export async function setupAudit({
+  config,
+  server,
+  logger,
+  metrics: registry,
+}: ServiceContext<Config>) {
   const settings = config.audit;
   const metrics = createAuditMetrics(registry);
   // The checkpointer needs the opened log; commits reach it through this once it exists.
@@ -26,7 +31,10 @@ export async function setupAudit({ config, server, logger, metrics: registry }: 
     },
   });
   if (log.recovery.truncatedBytes > 0) {
-    logger.warn({ truncated_bytes: log.recovery.truncatedBytes, records: log.size }, 'cut a torn tail from the last segment');
+    logger.warn(
+      { truncated_bytes: log.recovery.truncatedBytes, records: log.size },
+      'cut a torn tail from the last segment',
+    );
   }
   metrics.treeSize.set(log.size);
   const checkpointer = await createCheckpointer({
@@ -37,7 +45,11 @@ export async function setupAudit({ config, server, logger, metrics: registry }: 
     everyRecords: settings.checkpointEveryRecords,
     intervalMs: settings.checkpointIntervalMs,
     onCheckpoint: () => metrics.checkpoints.inc(),
-    onIntegrityFailure: (reason) => logger.error({ reason }, 'AUDIT LOG INTEGRITY FAILURE: appends refused, no checkpoints signed; run verdict audit verify'),
+    onIntegrityFailure: (reason) =>
+      logger.error(
+        { reason },
+        'AUDIT LOG INTEGRITY FAILURE: appends refused, no checkpoints signed; run verdict audit verify',
+      ),
   });
   late.checkpointer = checkpointer;
   metrics.integrity.set(checkpointer.integrityFailure === undefined ? 1 : 0);

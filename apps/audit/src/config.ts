@@ -1,4 +1,4 @@
-import { loadConfig, serviceConfigSchema } from '@verdict/config';
+import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
 import { z } from 'zod';
 
 const MIB = 1024 * 1024;
@@ -65,10 +65,5 @@ export type Config = z.output<typeof configSchema>;
 
 /** The one place this service reads the environment. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({
-    schema: configSchema,
-    env,
-    prefix: 'VERDICT_',
-    file: env.VERDICT_CONFIG_FILE,
-  });
+  return loadServiceConfig(configSchema, env);
 }

@@ -123,7 +123,10 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
     queue.splice(0, records.length);
     metrics?.spooled.inc(records.length);
     if (spool.bytes >= spool.maxBytes * o.spoolWarnRatio) {
-      o.logger.warn({ spool_bytes: spool.bytes, max_spool_bytes: spool.maxBytes }, 'audit spool is nearly full');
+      o.logger.warn(
+        { spool_bytes: spool.bytes, max_spool_bytes: spool.maxBytes },
+        'audit spool is nearly full',
+      );
     }
   }
 
@@ -135,7 +138,10 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
       return true;
     } catch (error) {
       metrics?.failures.inc();
-      o.logger.warn({ err: error, records: records.length, retry_ms: retryMs }, 'audit append failed; spooling and retrying');
+      o.logger.warn(
+        { err: error, records: records.length, retry_ms: retryMs },
+        'audit append failed; spooling and retrying',
+      );
       return false;
     }
   }
@@ -151,7 +157,10 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
       try {
         await spill();
       } catch (error) {
-        o.logger.error({ err: error, queued: queue.length }, 'audit spool is full; records stay in memory');
+        o.logger.error(
+          { err: error, queued: queue.length },
+          'audit spool is full; records stay in memory',
+        );
       }
       const page = await spool.read(replayOffset, o.batchSize);
       if (!(await send(page.entries.map(decodeRecord)))) return backOff();
@@ -183,7 +192,10 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
     try {
       await spill();
     } catch (error) {
-      o.logger.error({ err: error, queued: queue.length }, 'audit spool is full; records stay in memory');
+      o.logger.error(
+        { err: error, queued: queue.length },
+        'audit spool is full; records stay in memory',
+      );
     }
     await backOff();
   }
@@ -191,7 +203,9 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
   let stopped = false;
   const loop = (async () => {
     while (!(closed && (stopped || (queue.length === 0 && spool.bytes === 0)))) {
-      await step().catch((error: unknown) => o.logger.error({ err: error }, 'audit sink step failed'));
+      await step().catch((error: unknown) =>
+        o.logger.error({ err: error }, 'audit sink step failed'),
+      );
       observe();
     }
   })();
@@ -199,8 +213,13 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
   return {
     record(init) {
       if (queue.length >= o.maxQueueRecords && spool.bytes >= spool.maxBytes * o.spoolWarnRatio) {
-        o.logger.error({ queued: queue.length, spool_bytes: spool.bytes }, 'audit sink is full; refusing a record');
-        throw new ResourceExhaustedError(`audit sink is full: ${queue.length} records queued and ${spool.bytes} bytes spooled`);
+        o.logger.error(
+          { queued: queue.length, spool_bytes: spool.bytes },
+          'audit sink is full; refusing a record',
+        );
+        throw new ResourceExhaustedError(
+          `audit sink is full: ${queue.length} records queued and ${spool.bytes} bytes spooled`,
+        );
       }
       const record = create(auditV1.RecordSchema, init);
       record.id ||= randomUUID();
@@ -227,7 +246,12 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
       }, timeoutMs);
       await loop;
       clearTimeout(timer);
-      await spill().catch((error: unknown) => o.logger.error({ err: error, lost: queue.length }, 'audit records could not be spooled at close'));
+      await spill().catch((error: unknown) =>
+        o.logger.error(
+          { err: error, lost: queue.length },
+          'audit records could not be spooled at close',
+        ),
+      );
       await spool.close();
     },
     get spoolBytes() {
@@ -238,10 +262,30 @@ export async function createAuditSink(options: AuditSinkOptions): Promise<AuditS
 
 function sinkMetrics(registry: Registry) {
   return {
-    spoolBytes: new Gauge({ name: 'verdict_audit_spool_bytes', help: 'Bytes waiting in the audit spool file', registers: [registry] }),
-    queued: new Gauge({ name: 'verdict_audit_queue_records', help: 'Audit records queued in memory', registers: [registry] }),
-    sent: new Counter({ name: 'verdict_audit_sent_records_total', help: 'Audit records acknowledged by the log', registers: [registry] }),
-    spooled: new Counter({ name: 'verdict_audit_spooled_records_total', help: 'Audit records written to the spool', registers: [registry] }),
-    failures: new Counter({ name: 'verdict_audit_send_failures_total', help: 'Failed audit Append calls', registers: [registry] }),
+    spoolBytes: new Gauge({
+      name: 'verdict_audit_spool_bytes',
+      help: 'Bytes waiting in the audit spool file',
+      registers: [registry],
+    }),
+    queued: new Gauge({
+      name: 'verdict_audit_queue_records',
+      help: 'Audit records queued in memory',
+      registers: [registry],
+    }),
+    sent: new Counter({
+      name: 'verdict_audit_sent_records_total',
+      help: 'Audit records acknowledged by the log',
+      registers: [registry],
+    }),
+    spooled: new Counter({
+      name: 'verdict_audit_spooled_records_total',
+      help: 'Audit records written to the spool',
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'verdict_audit_send_failures_total',
+      help: 'Failed audit Append calls',
+      registers: [registry],
+    }),
   };
 }

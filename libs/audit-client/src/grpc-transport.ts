@@ -11,7 +11,9 @@ export interface GrpcAuditTransportOptions {
 }
 
 /** An {@link AuditTransport} over the audit service's Append RPC, plus a way to close it. */
-export function createGrpcAuditTransport(options: GrpcAuditTransportOptions): AuditTransport & { close(): void } {
+export function createGrpcAuditTransport(
+  options: GrpcAuditTransportOptions,
+): AuditTransport & { close(): void } {
   const client = createClient(auditV1.AuditService, {
     address: options.address,
     transport: options.transport,

@@ -4,18 +4,42 @@
  * hashing and proof verification, and signed checkpoint notes.
  */
 export { createAuditSink } from './audit-sink';
-export type { AuditSink, AuditSinkOptions, AuditRecordInit, AuditTransport, SinkLogger } from './audit-sink';
+export type {
+  AuditSink,
+  AuditSinkOptions,
+  AuditRecordInit,
+  AuditTransport,
+  SinkLogger,
+} from './audit-sink';
 export { createMemoryAuditSink } from './memory-sink';
 export type { MemoryAuditSink } from './memory-sink';
 export { createGrpcAuditTransport } from './grpc-transport';
 export type { GrpcAuditTransportOptions } from './grpc-transport';
 export { openSpoolFile } from './spool-file';
 export type { SpoolFile, SpoolPage } from './spool-file';
-export { encodeRecord, encodeRecordInto, maxEncodedRecordBytes, decodeRecord, RECORD_ENCODING_VERSION } from './record-encoding';
+export {
+  encodeRecord,
+  encodeRecordInto,
+  maxEncodedRecordBytes,
+  decodeRecord,
+  RECORD_ENCODING_VERSION,
+} from './record-encoding';
 export { leafHash, nodeHash, EMPTY_ROOT, HASH_BYTES } from './merkle-hash';
-export { verifyInclusion, verifyConsistency, createRootAccumulator, rootOfLeaves } from './merkle-verify';
+export {
+  verifyInclusion,
+  verifyConsistency,
+  createRootAccumulator,
+  rootOfLeaves,
+} from './merkle-verify';
 export type { ProofFailure, RootAccumulator } from './merkle-verify';
-export { createNoteSigner, parseVerifierKey, openNote, openCheckpoint, formatCheckpoint, parseCheckpoint } from './signed-note';
+export {
+  createNoteSigner,
+  parseVerifierKey,
+  openNote,
+  openCheckpoint,
+  formatCheckpoint,
+  parseCheckpoint,
+} from './signed-note';
 export type { NoteSigner, NoteVerifier, CheckpointBody } from './signed-note';
 export { verifyLog } from './verify-log';
 export type { AuditReader, VerifyLogOptions, VerifyReport } from './verify-log';

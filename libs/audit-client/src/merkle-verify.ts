@@ -22,7 +22,8 @@ export function verifyInclusion(
   const size = BigInt(treeSize);
   let fn = BigInt(index);
   if (fn < 0n || fn >= size) return `index ${fn} is outside a tree of size ${size}`;
-  if (!proof.every((hash) => hash.length === HASH_BYTES)) return `every proof hash must be ${HASH_BYTES} bytes`;
+  if (!proof.every((hash) => hash.length === HASH_BYTES))
+    return `every proof hash must be ${HASH_BYTES} bytes`;
   let sn = size - 1n;
   let r: Uint8Array = leaf;
   for (const p of proof) {
@@ -42,7 +43,9 @@ export function verifyInclusion(
     sn >>= 1n;
   }
   if (sn !== 0n) return 'the proof is shorter than the tree is deep';
-  return equal(r, root) ? undefined : 'the root computed from the proof differs from the expected root';
+  return equal(r, root)
+    ? undefined
+    : 'the root computed from the proof differs from the expected root';
 }
 
 /**
@@ -59,9 +62,12 @@ export function verifyConsistency(
 ): ProofFailure {
   const first = BigInt(firstSize);
   const second = BigInt(secondSize);
-  if (first < 0n || first > second) return `first size ${first} must be between 0 and second size ${second}`;
-  if (!proof.every((hash) => hash.length === HASH_BYTES)) return `every proof hash must be ${HASH_BYTES} bytes`;
-  if (first === 0n) return proof.length === 0 ? undefined : 'a proof from the empty tree must be empty';
+  if (first < 0n || first > second)
+    return `first size ${first} must be between 0 and second size ${second}`;
+  if (!proof.every((hash) => hash.length === HASH_BYTES))
+    return `every proof hash must be ${HASH_BYTES} bytes`;
+  if (first === 0n)
+    return proof.length === 0 ? undefined : 'a proof from the empty tree must be empty';
   if (first === second) {
     if (proof.length !== 0) return 'a proof between equal sizes must be empty';
     return equal(firstRoot, secondRoot) ? undefined : 'equal sizes with different roots';

@@ -3,8 +3,18 @@ import { create } from '@bufbuild/protobuf';
 import { auditV1 } from '@verdict/proto';
 import fc from 'fast-check';
 import { leafHash } from './merkle-hash';
-import { decodeRecord, encodeRecord, encodeRecordInto, maxEncodedRecordBytes } from './record-encoding';
-import { createNoteSigner, formatCheckpoint, openCheckpoint, parseVerifierKey } from './signed-note';
+import {
+  decodeRecord,
+  encodeRecord,
+  encodeRecordInto,
+  maxEncodedRecordBytes,
+} from './record-encoding';
+import {
+  createNoteSigner,
+  formatCheckpoint,
+  openCheckpoint,
+  parseVerifierKey,
+} from './signed-note';
 
 const record = () =>
   create(auditV1.RecordSchema, {
@@ -60,8 +70,7 @@ const KNOWN_ANSWERS = [
         requestId: 'req-7',
       },
     }),
-    hex:
-      '01000000056b61742d31fffffff1886e09003b9ac9ff0000002b7370696666653a2f2f766572646963742e6c6f63616c2f6e732f64656661756c742f73612f726f7574657200000011696e666572656e63652e72657175657374000000146d6f64656c2f7370616d2f76657273696f6e2f33010000002030616637363531393136636434336464383434386562323131633830333139630000000001000000047370616d0000000133000000056578702d310000000162fffffffffffffffffffffff200000040653362306334343239386663316331343961666266346338393936666239323432376165343165343634396239333463613439353939316237383532623835350000000000000800000000046b3a3966000000057265712d37',
+    hex: '01000000056b61742d31fffffff1886e09003b9ac9ff0000002b7370696666653a2f2f766572646963742e6c6f63616c2f6e732f64656661756c742f73612f726f7574657200000011696e666572656e63652e72657175657374000000146d6f64656c2f7370616d2f76657273696f6e2f33010000002030616637363531393136636434336464383434386562323131633830333139630000000001000000047370616d0000000133000000056578702d310000000162fffffffffffffffffffffff200000040653362306334343239386663316331343961666266346338393936666239323432376165343165343634396239333463613439353939316237383532623835350000000000000800000000046b3a3966000000057265712d37',
     leaf: 'de7b1d211918622fb7b97fa018cf60c0c900aca77b094b6421ae12e0bdfe3367',
   },
   {
@@ -82,7 +91,8 @@ const KNOWN_ANSWERS = [
 /** The documented layout written the plain way, apart from the optimised encoder, to check it against. */
 function referenceEncoding(record: auditV1.Record): Buffer {
   const parts: Buffer[] = [];
-  const u32 = (value: number) => parts.push(Buffer.from([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]));
+  const u32 = (value: number) =>
+    parts.push(Buffer.from([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]));
   const str = (value: string) => {
     const bytes = Buffer.from(value, 'utf8');
     u32(bytes.length);
@@ -103,7 +113,9 @@ function referenceEncoding(record: auditV1.Record): Buffer {
   str(record.resource);
   parts.push(Buffer.from([record.outcome]));
   str(record.traceId);
-  const keys = Object.keys(record.details).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const keys = Object.keys(record.details).sort((a, b) =>
+    Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
   u32(keys.length);
   for (const key of keys) {
     str(key);
@@ -163,15 +175,20 @@ const arbitraryRecord = fc
       { nil: undefined },
     ),
   })
-  .map(({ seconds, nanos, ...fields }) => create(auditV1.RecordSchema, { ...fields, time: { seconds, nanos } }));
+  .map(({ seconds, nanos, ...fields }) =>
+    create(auditV1.RecordSchema, { ...fields, time: { seconds, nanos } }),
+  );
 
 describe('canonical record encoding, byte for byte', () => {
-  it.each(KNOWN_ANSWERS.map((entry, i) => [i, entry] as const))('known answer %i: bytes and leaf hash', (_, entry) => {
-    const bytes = encodeRecord(entry.record);
-    expect(bytes.toString('hex')).toBe(entry.hex);
-    expect(leafHash(bytes).toString('hex')).toBe(entry.leaf);
-    expect(encodeRecord(decodeRecord(bytes)).toString('hex')).toBe(entry.hex);
-  });
+  it.each(KNOWN_ANSWERS.map((entry, i) => [i, entry] as const))(
+    'known answer %i: bytes and leaf hash',
+    (_, entry) => {
+      const bytes = encodeRecord(entry.record);
+      expect(bytes.toString('hex')).toBe(entry.hex);
+      expect(leafHash(bytes).toString('hex')).toBe(entry.leaf);
+      expect(encodeRecord(decodeRecord(bytes)).toString('hex')).toBe(entry.hex);
+    },
+  );
 
   it('matches the plain reference encoding of the layout for random records', () => {
     fc.assert(
@@ -189,27 +206,54 @@ describe('canonical record encoding, byte for byte', () => {
   });
 
   it('refuses unpaired surrogates, which UTF-8 would turn into the same U+FFFD', () => {
-    const withText = (text: string) => create(auditV1.RecordSchema, { id: 'x', time: { seconds: 1n, nanos: 0 }, details: { [text]: 'v' } });
+    const withText = (text: string) =>
+      create(auditV1.RecordSchema, {
+        id: 'x',
+        time: { seconds: 1n, nanos: 0 },
+        details: { [text]: 'v' },
+      });
     expect(() => encodeRecord(withText('\ud800'))).toThrow(/details/);
     expect(() => encodeRecord(withText('a\udfffb'))).toThrow(/surrogate/);
-    expect(encodeRecord(withText('\ud83d\ude00')).includes(Buffer.from('f09f9880', 'hex'))).toBe(true);
+    expect(encodeRecord(withText('\ud83d\ude00')).includes(Buffer.from('f09f9880', 'hex'))).toBe(
+      true,
+    );
   });
 
   it('refuses a target without room', () => {
     const record = KNOWN_ANSWERS[0].record;
-    expect(() => encodeRecordInto(record, Buffer.alloc(maxEncodedRecordBytes(record) - 1), 0)).toThrow(RangeError);
+    expect(() =>
+      encodeRecordInto(record, Buffer.alloc(maxEncodedRecordBytes(record) - 1), 0),
+    ).toThrow(RangeError);
   });
 });
 
 describe('signed checkpoint notes', () => {
   it('signs and opens a checkpoint; any change to the note fails', () => {
-    const signer = createNoteSigner('verdict.local/audit', generateKeyPairSync('ed25519').privateKey);
+    const signer = createNoteSigner(
+      'verdict.local/audit',
+      generateKeyPairSync('ed25519').privateKey,
+    );
     const verifier = parseVerifierKey(signer.verifierKey);
-    const note = signer.sign(formatCheckpoint({ origin: 'verdict.local/audit', treeSize: 7n, rootHash: Buffer.alloc(32, 1) }));
-    expect(note).toMatch(/^verdict.local\/audit\n7\n[A-Za-z0-9+/=]{44}\n\n\u2014 verdict.local\/audit [A-Za-z0-9+/=]+\n$/);
-    expect(openCheckpoint(note, verifier)).toEqual({ origin: 'verdict.local/audit', treeSize: 7n, rootHash: Buffer.alloc(32, 1) });
+    const note = signer.sign(
+      formatCheckpoint({
+        origin: 'verdict.local/audit',
+        treeSize: 7n,
+        rootHash: Buffer.alloc(32, 1),
+      }),
+    );
+    expect(note).toMatch(
+      /^verdict.local\/audit\n7\n[A-Za-z0-9+/=]{44}\n\n\u2014 verdict.local\/audit [A-Za-z0-9+/=]+\n$/,
+    );
+    expect(openCheckpoint(note, verifier)).toEqual({
+      origin: 'verdict.local/audit',
+      treeSize: 7n,
+      rootHash: Buffer.alloc(32, 1),
+    });
     expect(openCheckpoint(note.replace('\n7\n', '\n8\n'), verifier)).toHaveProperty('failure');
-    const other = parseVerifierKey(createNoteSigner('verdict.local/audit', generateKeyPairSync('ed25519').privateKey).verifierKey);
+    const other = parseVerifierKey(
+      createNoteSigner('verdict.local/audit', generateKeyPairSync('ed25519').privateKey)
+        .verifierKey,
+    );
     expect(openCheckpoint(note, other)).toHaveProperty('failure');
   });
 });

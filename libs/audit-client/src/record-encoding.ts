@@ -45,13 +45,17 @@ export function encodeRecord(record: auditV1.Record): Buffer {
  * for callers that encode many records into one buffer with {@link encodeRecordInto}.
  */
 export function maxEncodedRecordBytes(record: auditV1.Record): number {
-  let bytes = FIXED_BYTES + stringBound(record.id) + stringBound(record.actor) + stringBound(record.action);
+  let bytes =
+    FIXED_BYTES + stringBound(record.id) + stringBound(record.actor) + stringBound(record.action);
   bytes += stringBound(record.resource) + stringBound(record.traceId);
   for (const key in record.details) bytes += stringBound(key) + stringBound(record.details[key]);
   const serving = record.serving;
   if (serving !== undefined) {
     bytes += SERVING_FIXED_BYTES + stringBound(serving.model) + stringBound(serving.version);
-    bytes += stringBound(serving.experiment) + stringBound(serving.variant) + stringBound(serving.inputSha256);
+    bytes +=
+      stringBound(serving.experiment) +
+      stringBound(serving.variant) +
+      stringBound(serving.inputSha256);
     bytes += stringBound(serving.unitHash) + stringBound(serving.requestId);
   }
   return bytes;
@@ -64,15 +68,25 @@ export function maxEncodedRecordBytes(record: auditV1.Record): number {
  */
 export function encodeRecordInto(record: auditV1.Record, target: Buffer, offset: number): number {
   if (target.length - offset < maxEncodedRecordBytes(record)) {
-    throw new RangeError(`encodeRecordInto needs ${maxEncodedRecordBytes(record)} bytes free at ${offset}, has ${target.length - offset}`);
+    throw new RangeError(
+      `encodeRecordInto needs ${maxEncodedRecordBytes(record)} bytes free at ${offset}, has ${target.length - offset}`,
+    );
   }
   const time = record.time;
   if (time === undefined) {
-    throw new InvalidArgumentError({ field: 'record.time', expected: 'a timestamp', received: 'nothing' });
+    throw new InvalidArgumentError({
+      field: 'record.time',
+      expected: 'a timestamp',
+      received: 'nothing',
+    });
   }
   const outcome = record.outcome;
   if (!OUTCOMES.has(outcome)) {
-    throw new InvalidArgumentError({ field: 'record.outcome', expected: 'a known Outcome', received: String(outcome) });
+    throw new InvalidArgumentError({
+      field: 'record.outcome',
+      expected: 'a known Outcome',
+      received: String(outcome),
+    });
   }
   let at = offset;
   target[at++] = RECORD_ENCODING_VERSION;
@@ -128,7 +142,8 @@ export function decodeRecord(bytes: Uint8Array): auditV1.Record {
   let previous: string | undefined;
   for (let i = 0; i < count; i++) {
     const key = reader.str();
-    if (previous !== undefined && compareUtf8(previous, key) >= 0) reader.fail('details keys are not strictly sorted');
+    if (previous !== undefined && compareUtf8(previous, key) >= 0)
+      reader.fail('details keys are not strictly sorted');
     details[key] = reader.str();
     previous = key;
   }
@@ -210,7 +225,11 @@ function writeString(target: Buffer, at: number, value: string, field: string): 
   let bytes = length;
   if (i < length) {
     if (!isWellFormed(value)) {
-      throw new InvalidArgumentError({ field, expected: 'well-formed Unicode text', received: 'an unpaired UTF-16 surrogate' });
+      throw new InvalidArgumentError({
+        field,
+        expected: 'well-formed Unicode text',
+        received: 'an unpaired UTF-16 surrogate',
+      });
     }
     bytes = i + target.write(value.slice(i), start + i, 'utf8');
   }
@@ -231,11 +250,14 @@ class Reader {
   }
 
   fail(reason: string): never {
-    throw new DataLossError(`audit record bytes are not canonical at byte ${this.offset}: ${reason}`);
+    throw new DataLossError(
+      `audit record bytes are not canonical at byte ${this.offset}: ${reason}`,
+    );
   }
 
   private need(bytes: number): number {
-    if (this.offset + bytes > this.view.length) this.fail(`needs ${bytes} more bytes, has ${this.view.length - this.offset}`);
+    if (this.offset + bytes > this.view.length)
+      this.fail(`needs ${bytes} more bytes, has ${this.view.length - this.offset}`);
     const at = this.offset;
     this.offset += bytes;
     return at;
@@ -272,6 +294,7 @@ class Reader {
   }
 
   end(): void {
-    if (this.offset !== this.view.length) this.fail(`${this.view.length - this.offset} trailing bytes`);
+    if (this.offset !== this.view.length)
+      this.fail(`${this.view.length - this.offset} trailing bytes`);
   }
 }

@@ -49,7 +49,9 @@ export async function openSpoolFile(path: string, maxBytes: number): Promise<Spo
       const frames = items.map(frame);
       const size = frames.reduce((sum, f) => sum + f.length, 0);
       if (bytes + size > maxBytes) {
-        throw new ResourceExhaustedError(`audit spool ${path} would grow past its bound of ${maxBytes} bytes (holds ${bytes})`);
+        throw new ResourceExhaustedError(
+          `audit spool ${path} would grow past its bound of ${maxBytes} bytes (holds ${bytes})`,
+        );
       }
       await handle.write(Buffer.concat(frames, size), 0, size, bytes);
       await handle.datasync();
@@ -96,7 +98,11 @@ async function recover(handle: FileHandle): Promise<{ bytes: number; entries: nu
   while (at + FRAME_HEADER_BYTES <= size) {
     const length = content.readUInt32BE(at);
     const end = at + FRAME_HEADER_BYTES + length;
-    if (end > size || crc32(content.subarray(at + FRAME_HEADER_BYTES, end)) !== content.readUInt32BE(at + 4)) break;
+    if (
+      end > size ||
+      crc32(content.subarray(at + FRAME_HEADER_BYTES, end)) !== content.readUInt32BE(at + 4)
+    )
+      break;
     at = end;
     entries += 1;
   }

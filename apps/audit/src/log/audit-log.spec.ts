@@ -17,7 +17,9 @@ const record = (id: string, details: Record<string, string> = {}) =>
     resource: 'model/spam',
     outcome: auditV1.Outcome.SUCCESS,
     details,
-    serving: id.startsWith('s') ? { model: 'spam', version: 'é', latencyUs: 3n, inputBytes: 9n } : undefined,
+    serving: id.startsWith('s')
+      ? { model: 'spam', version: 'é', latencyUs: 3n, inputBytes: 9n }
+      : undefined,
   });
 
 describe('encodeBatch', () => {
@@ -35,7 +37,9 @@ describe('encodeBatch', () => {
   });
 
   it('names the first record out of bounds', () => {
-    expect(() => encodeBatch([record('a'), record('')], DEFAULT_RECORD_LIMITS)).toThrow(/records\[1\]\.id/);
+    expect(() => encodeBatch([record('a'), record('')], DEFAULT_RECORD_LIMITS)).toThrow(
+      /records\[1\]\.id/,
+    );
   });
 });
 
@@ -69,13 +73,17 @@ describe('audit log appends', () => {
     expect(log.size).toBe(6);
     const stored = await log.read(0, 6);
     expect(stored.map((entry) => entry.record.id)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
-    expect(log.tree.root().equals(rootOfLeaves(stored.map((entry) => encodeRecord(entry.record))))).toBe(true);
+    expect(
+      log.tree.root().equals(rootOfLeaves(stored.map((entry) => encodeRecord(entry.record)))),
+    ).toBe(true);
     await log.close();
   });
 
   it('refuses a call with an invalid record whole, storing none of it', async () => {
     const log = await openAuditLog({ dir });
-    await expect(log.append([record('a'), record('b', { ['k'.repeat(65)]: 'v' })])).rejects.toThrow(/records\[1\]\.details/);
+    await expect(log.append([record('a'), record('b', { ['k'.repeat(65)]: 'v' })])).rejects.toThrow(
+      /records\[1\]\.details/,
+    );
     expect(log.size).toBe(0);
     expect(log.indexOf('a')).toBeUndefined();
     expect((await log.append([record('a')]))[0]).toEqual({ id: 'a', index: 0, duplicate: false });
@@ -93,18 +101,28 @@ describe('audit log appends', () => {
 
   it('reopens to the same records, tree and ids, and cuts a torn tail', async () => {
     const log = await openAuditLog({ dir, maxBatchRecords: 3 });
-    await Promise.all([log.append([record('a'), record('s-b'), record('c'), record('d')]), log.append([record('e')])]);
+    await Promise.all([
+      log.append([record('a'), record('s-b'), record('c'), record('d')]),
+      log.append([record('e')]),
+    ]);
     const root = log.tree.root();
     await log.close();
     const [segment] = (await readdir(dir)).filter((name) => name.endsWith('.seg'));
     const intact = await readFile(join(dir, segment));
-    await writeFile(join(dir, segment), Buffer.concat([intact, Buffer.from('VAL1\0\0\0\x01\0\0\0\x09torn')]));
+    await writeFile(
+      join(dir, segment),
+      Buffer.concat([intact, Buffer.from('VAL1\0\0\0\x01\0\0\0\x09torn')]),
+    );
     const reopened = await openAuditLog({ dir });
     expect(reopened.recovery).toEqual({ records: 5, truncatedBytes: 16 });
     expect(reopened.tree.root().equals(root)).toBe(true);
     expect(reopened.indexOf('e')).toBe(4);
-    expect((await reopened.append([record('c'), record('g')])).map((outcome) => outcome.index)).toEqual([2, 5]);
-    expect((await readFile(join(dir, segment))).subarray(0, intact.length).equals(intact)).toBe(true);
+    expect(
+      (await reopened.append([record('c'), record('g')])).map((outcome) => outcome.index),
+    ).toEqual([2, 5]);
+    expect((await readFile(join(dir, segment))).subarray(0, intact.length).equals(intact)).toBe(
+      true,
+    );
     await reopened.close();
   });
 });

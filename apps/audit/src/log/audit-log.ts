@@ -111,7 +111,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
 
   /** The batch, written or waiting, that holds the not yet durable record `index`. */
   const batchOf = (index: number): Pending =>
-    writing !== undefined && index < writing.first + writing.count ? writing : queued.find((batch) => index < batch.first + batch.count)!;
+    writing !== undefined && index < writing.first + writing.count
+      ? writing
+      : queued.find((batch) => index < batch.first + batch.count)!;
 
   async function commitLoop(): Promise<void> {
     while (queued.length > 0) {
@@ -122,7 +124,10 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         await store.append(batch.parts);
       } catch (error) {
         // After a failed write or fsync the file's state is unknown: stop, let a restart recover.
-        failure = new UnavailableError('the audit log could not write a batch; it must be restarted', { cause: error });
+        failure = new UnavailableError(
+          'the audit log could not write a batch; it must be restarted',
+          { cause: error },
+        );
         batch.reject(failure);
         queued.splice(0).forEach((waiting) => waiting.reject(failure));
         writing = undefined;
@@ -158,7 +163,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       // Consecutive new records going to the same batch travel as one slice of `encoded.bytes`.
       let runStart = -1;
       const endRun = (end: number) => {
-        if (runStart >= 0) open!.parts.push(encoded.bytes.subarray(encoded.offsets[runStart], encoded.offsets[end]));
+        if (runStart >= 0)
+          open!.parts.push(encoded.bytes.subarray(encoded.offsets[runStart], encoded.offsets[end]));
         runStart = -1;
       };
       for (let position = 0; position < records.length; position++) {
@@ -198,7 +204,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         try {
           return { index: start + i, record: decodeRecord(bytes) };
         } catch (error) {
-          throw new DataLossError(`audit record ${start + i} is damaged and no longer decodes`, { cause: error });
+          throw new DataLossError(`audit record ${start + i} is damaged and no longer decodes`, {
+            cause: error,
+          });
         }
       });
     },
@@ -206,7 +214,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       failure = new DataLossError(`the audit log refuses appends: ${reason}`);
     },
     close: async () => {
-      while (writing !== undefined || queued.length > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      while (writing !== undefined || queued.length > 0)
+        await new Promise((resolve) => setTimeout(resolve, 1));
       await store.close();
     },
   };

@@ -29,7 +29,10 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  * Checks, encodes and hashes `records`. Throws (InvalidArgumentError naming the first bad
  * record) before anything is returned, so a call is taken whole or not at all.
  */
-export function encodeBatch(records: readonly auditV1.Record[], limits: RecordLimits): EncodedBatch {
+export function encodeBatch(
+  records: readonly auditV1.Record[],
+  limits: RecordLimits,
+): EncodedBatch {
   const offsets = new Uint32Array(records.length + 1);
   const hashes: Buffer[] = new Array<Buffer>(records.length);
   let at = 0;

@@ -70,15 +70,21 @@ export async function createCheckpointer(options: CheckpointerOptions): Promise<
   async function issue(): Promise<StoredCheckpoint> {
     const last = kept.at(-1);
     const size = log.size;
-    if (integrityFailure !== undefined || (last !== undefined && last.treeSize >= size)) return last!;
+    if (integrityFailure !== undefined || (last !== undefined && last.treeSize >= size))
+      return last!;
     const rootHash = log.tree.root(size);
     const checkpoint: StoredCheckpoint = {
       treeSize: size,
       rootHash,
-      note: signer.sign(formatCheckpoint({ origin: options.origin, treeSize: BigInt(size), rootHash })),
+      note: signer.sign(
+        formatCheckpoint({ origin: options.origin, treeSize: BigInt(size), rootHash }),
+      ),
       createTimeMs: Date.now(),
     };
-    await appendDurably(options.checkpointsFile, `${JSON.stringify({ tree_size: size, create_time_ms: checkpoint.createTimeMs, note: checkpoint.note })}\n`);
+    await appendDurably(
+      options.checkpointsFile,
+      `${JSON.stringify({ tree_size: size, create_time_ms: checkpoint.createTimeMs, note: checkpoint.note })}\n`,
+    );
     kept.push(checkpoint);
     bySize.set(size, checkpoint);
     options.onCheckpoint?.(checkpoint);
@@ -109,7 +115,8 @@ export async function createCheckpointer(options: CheckpointerOptions): Promise<
     checkpointNow,
     onCommit(treeSize) {
       const last = kept.at(-1);
-      if (last === undefined || treeSize - last.treeSize >= everyRecords) void checkpointNow().catch(() => undefined);
+      if (last === undefined || treeSize - last.treeSize >= everyRecords)
+        void checkpointNow().catch(() => undefined);
     },
     get integrityFailure() {
       return integrityFailure;
@@ -141,7 +148,9 @@ async function loadSigner(keyFile: string, keyName: string): Promise<NoteSigner>
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await mkdir(dirname(keyFile), { recursive: true });
-    pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    pem = generateKeyPairSync('ed25519')
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
     await writeFile(keyFile, pem, { mode: 0o600, flag: 'wx' });
   }
   const signer = createNoteSigner(keyName, pem);
@@ -162,12 +171,22 @@ async function loadCheckpoints(file: string): Promise<StoredCheckpoint[]> {
   for (const [number, line] of lines.entries()) {
     if (line === '') continue;
     try {
-      const parsed = JSON.parse(line) as { tree_size: number; create_time_ms: number; note: string };
+      const parsed = JSON.parse(line) as {
+        tree_size: number;
+        create_time_ms: number;
+        note: string;
+      };
       const root = parsed.note.split('\n')[2];
-      checkpoints.push({ treeSize: parsed.tree_size, rootHash: Buffer.from(root, 'base64'), note: parsed.note, createTimeMs: parsed.create_time_ms });
+      checkpoints.push({
+        treeSize: parsed.tree_size,
+        rootHash: Buffer.from(root, 'base64'),
+        note: parsed.note,
+        createTimeMs: parsed.create_time_ms,
+      });
     } catch (error) {
       // Only the last line can be torn by a crash; it was never served.
-      if (number < lines.length - 1 && lines.slice(number + 1).some((rest) => rest !== '')) throw error;
+      if (number < lines.length - 1 && lines.slice(number + 1).some((rest) => rest !== ''))
+        throw error;
     }
   }
   return checkpoints;

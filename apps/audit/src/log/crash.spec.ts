@@ -12,10 +12,14 @@ const KILLS = 4;
 
 /** Runs the crash child until it has acknowledged some records, then SIGKILLs it at a random moment. */
 async function runAndKill(dir: string, run: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'testing', 'crash-child.ts'), dir, String(run)], {
-    cwd: join(__dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '..', 'testing', 'crash-child.ts'), dir, String(run)],
+    {
+      cwd: join(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const acked = new Map<string, number>();
   const checkpoints: string[] = [];
   let ackedCalls = 0;
@@ -62,7 +66,10 @@ describe('crash safety (SIGKILL under load)', () => {
       try {
         expect(checkpointer.integrityFailure).toBeUndefined();
         for (const [id, index] of allAcked) {
-          if (log.indexOf(id) !== index) throw new Error(`acknowledged record ${id} at ${index} is at ${log.indexOf(id)} after restart ${run}`);
+          if (log.indexOf(id) !== index)
+            throw new Error(
+              `acknowledged record ${id} at ${index} is at ${log.indexOf(id)} after restart ${run}`,
+            );
         }
         // Every record decodes: no partial record is visible.
         const records = await log.read(0, log.size);

@@ -26,7 +26,12 @@ export interface QueryLimits {
   readChunk: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { defaultPageSize: 100, maxPageSize: 1000, maxScan: 100_000, readChunk: 1000 };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  defaultPageSize: 100,
+  maxPageSize: 1000,
+  maxScan: 100_000,
+  readChunk: 1000,
+};
 
 /** A page of matching records, oldest first, and the token of the next page (empty when done). */
 export interface QueryPage {
@@ -39,7 +44,13 @@ export interface QueryPage {
  * records were examined (then it may be short, even empty, with a token to continue), or at the
  * end of the log.
  */
-export async function queryLog(log: AuditLog, filter: QueryFilter, pageSize: number, pageToken: string, limits: QueryLimits): Promise<QueryPage> {
+export async function queryLog(
+  log: AuditLog,
+  filter: QueryFilter,
+  pageSize: number,
+  pageToken: string,
+  limits: QueryLimits,
+): Promise<QueryPage> {
   const size = pageSize === 0 ? limits.defaultPageSize : Math.min(pageSize, limits.maxPageSize);
   let index = parseToken(pageToken);
   const end = log.size;
@@ -62,7 +73,12 @@ export async function queryLog(log: AuditLog, filter: QueryFilter, pageSize: num
 function parseToken(token: string): number {
   if (token === '') return 0;
   const match = /^i(\d{1,15})$/.exec(token);
-  if (match === null) throw new InvalidArgumentError({ field: 'page_token', expected: 'a next_page_token from an earlier page', received: token });
+  if (match === null)
+    throw new InvalidArgumentError({
+      field: 'page_token',
+      expected: 'a next_page_token from an earlier page',
+      received: token,
+    });
   return Number(match[1]);
 }
 

@@ -33,11 +33,19 @@ export function checkRecord(record: auditV1.Record, position: number, limits: Re
   checkText(record.traceId, limits.maxFieldBytes, false, position, 'trace_id');
   const time = record.time;
   if (time === undefined || !(time.nanos >= 0 && time.nanos <= 999_999_999)) {
-    throw new InvalidArgumentError({ field: `records[${position}].time`, expected: 'a valid timestamp', received: time === undefined ? 'nothing' : `nanos ${time.nanos}` });
+    throw new InvalidArgumentError({
+      field: `records[${position}].time`,
+      expected: 'a valid timestamp',
+      received: time === undefined ? 'nothing' : `nanos ${time.nanos}`,
+    });
   }
   const entries = Object.keys(record.details).length;
   if (entries > limits.maxDetails) {
-    throw new InvalidArgumentError({ field: `records[${position}].details`, expected: `at most ${limits.maxDetails} entries`, received: `${entries}` });
+    throw new InvalidArgumentError({
+      field: `records[${position}].details`,
+      expected: `at most ${limits.maxDetails} entries`,
+      received: `${entries}`,
+    });
   }
   for (const key in record.details) {
     checkText(key, limits.maxDetailKeyBytes, true, position, 'details', key, '(key)');
@@ -56,12 +64,24 @@ export function checkRecord(record: auditV1.Record, position: number, limits: Re
   }
 }
 
-function checkText(value: string, max: number, required: boolean, position: number, name: string, key?: string, suffix = ''): void {
+function checkText(
+  value: string,
+  max: number,
+  required: boolean,
+  position: number,
+  name: string,
+  key?: string,
+  suffix = '',
+): void {
   // A UTF-16 unit is at most 3 UTF-8 bytes: most strings need no byte count at all.
   if (value.length * 3 <= max && (!required || value.length > 0)) return;
   const bytes = Buffer.byteLength(value, 'utf8');
   if ((required && bytes === 0) || bytes > max) {
     const field = `records[${position}].${name}${key === undefined ? '' : `.${key.slice(0, 32)}${suffix}`}`;
-    throw new InvalidArgumentError({ field, expected: `${required ? '1' : '0'} to ${max} bytes`, received: `${bytes} bytes` });
+    throw new InvalidArgumentError({
+      field,
+      expected: `${required ? '1' : '0'} to ${max} bytes`,
+      received: `${bytes} bytes`,
+    });
   }
 }

@@ -161,7 +161,8 @@ export async function openSegmentStore(options: SegmentStoreOptions): Promise<Se
           recordLengths.push(length);
           at += 4 + length;
         }
-        if (at !== part.length) throw new RangeError('segment payload parts must hold whole length-prefixed records');
+        if (at !== part.length)
+          throw new RangeError('segment payload parts must hold whole length-prefixed records');
         crc = crc32(part, crc);
         payloadBytes += part.length;
       }
@@ -173,13 +174,17 @@ export async function openSegmentStore(options: SegmentStoreOptions): Promise<Se
       header.writeUInt32BE(crc, 12);
       const frameBytes = FRAME_HEADER_BYTES + payloadBytes;
       let segment = segments.at(-1);
-      if (segment === undefined || (segment.bytes > 0 && segment.bytes + frameBytes > maxSegmentBytes)) {
+      if (
+        segment === undefined ||
+        (segment.bytes > 0 && segment.bytes + frameBytes > maxSegmentBytes)
+      ) {
         segment = await startSegment();
       }
       const base = segment.bytes;
       // One writev: the parts go to the kernel as they are, never concatenated here.
       const { bytesWritten } = await segment.handle.writev([header, ...parts], base);
-      if (bytesWritten !== frameBytes) throw new Error(`short write: ${bytesWritten} of ${frameBytes} bytes`);
+      if (bytesWritten !== frameBytes)
+        throw new Error(`short write: ${bytesWritten} of ${frameBytes} bytes`);
       await segment.handle.datasync();
       segment.bytes += frameBytes;
       for (let i = 0; i < starts.length; i++) {
@@ -213,8 +218,10 @@ export async function openSegmentStore(options: SegmentStoreOptions): Promise<Se
 
 /** Why the frame at `at` is not a complete, intact frame; `tail` when a torn write explains it. */
 function frameProblem(content: Buffer, at: number): { reason: string; tail: boolean } | undefined {
-  if (at + FRAME_HEADER_BYTES > content.length) return { reason: 'incomplete frame header', tail: true };
-  if (content.readUInt32BE(at) !== MAGIC) return { reason: 'bad frame magic', tail: allZero(content, at) };
+  if (at + FRAME_HEADER_BYTES > content.length)
+    return { reason: 'incomplete frame header', tail: true };
+  if (content.readUInt32BE(at) !== MAGIC)
+    return { reason: 'bad frame magic', tail: allZero(content, at) };
   const count = content.readUInt32BE(at + 4);
   const payloadBytes = content.readUInt32BE(at + 8);
   const end = at + FRAME_HEADER_BYTES + payloadBytes;
@@ -227,7 +234,9 @@ function frameProblem(content: Buffer, at: number): { reason: string; tail: bool
     if (cursor + 4 > end) return { reason: 'record lengths overrun the frame', tail: false };
     cursor += 4 + content.readUInt32BE(cursor);
   }
-  return cursor === end ? undefined : { reason: 'record lengths do not fill the frame', tail: false };
+  return cursor === end
+    ? undefined
+    : { reason: 'record lengths do not fill the frame', tail: false };
 }
 
 /** A file extended but never written reads as zeros. */

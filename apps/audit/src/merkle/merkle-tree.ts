@@ -60,7 +60,8 @@ export function createMerkleTree(): MerkleTree {
   /** MTH(D[start : start + n]) from stored complete subtrees. */
   function subtreeHash(start: number, n: number): Buffer {
     if (n === 0) return Buffer.from(EMPTY_ROOT);
-    if ((n & (n - 1)) === 0 && start % n === 0) return Buffer.from(levels[Math.log2(n)].at(start / n));
+    if ((n & (n - 1)) === 0 && start % n === 0)
+      return Buffer.from(levels[Math.log2(n)].at(start / n));
     const k = largestPowerOfTwoBelow(n);
     return nodeHash(subtreeHash(start, k), subtreeHash(start + k, n - k));
   }
@@ -83,7 +84,11 @@ export function createMerkleTree(): MerkleTree {
 
   const checkSize = (value: number, field: string) => {
     if (!Number.isInteger(value) || value < 0 || value > size) {
-      throw new InvalidArgumentError({ field, expected: `a tree size from 0 to ${size}`, received: String(value) });
+      throw new InvalidArgumentError({
+        field,
+        expected: `a tree size from 0 to ${size}`,
+        received: String(value),
+      });
     }
   };
 
@@ -101,7 +106,11 @@ export function createMerkleTree(): MerkleTree {
     },
     leafHash(index) {
       if (!Number.isInteger(index) || index < 0 || index >= size) {
-        throw new InvalidArgumentError({ field: 'index', expected: `a leaf index below ${size}`, received: String(index) });
+        throw new InvalidArgumentError({
+          field: 'index',
+          expected: `a leaf index below ${size}`,
+          received: String(index),
+        });
       }
       return Buffer.from(levels[0].at(index));
     },
@@ -112,14 +121,22 @@ export function createMerkleTree(): MerkleTree {
     inclusionProof(index, treeSize = size) {
       checkSize(treeSize, 'tree_size');
       if (!Number.isInteger(index) || index < 0 || index >= treeSize) {
-        throw new InvalidArgumentError({ field: 'index', expected: `a leaf index below the tree size ${treeSize}`, received: String(index) });
+        throw new InvalidArgumentError({
+          field: 'index',
+          expected: `a leaf index below the tree size ${treeSize}`,
+          received: String(index),
+        });
       }
       return path(index, 0, treeSize);
     },
     consistencyProof(first, second = size) {
       checkSize(second, 'second_size');
       if (!Number.isInteger(first) || first < 1 || first > second) {
-        throw new InvalidArgumentError({ field: 'first_size', expected: `a size from 1 to ${second}`, received: String(first) });
+        throw new InvalidArgumentError({
+          field: 'first_size',
+          expected: `a size from 1 to ${second}`,
+          received: String(first),
+        });
       }
       return subproof(first, 0, second, true);
     },

@@ -31,13 +31,24 @@ export interface AuditTestStack {
   remove(): Promise<void>;
 }
 
-export async function createAuditTestStack(audit: Record<string, unknown> = {}): Promise<AuditTestStack> {
+export async function createAuditTestStack(
+  audit: Record<string, unknown> = {},
+): Promise<AuditTestStack> {
   const dir = await mkdtemp(join(tmpdir(), 'verdict-audit-'));
-  const pki = await initDevPki({ dir: join(dir, 'pki'), services: ['audit', 'router'], clientName: 'tester' });
+  const pki = await initDevPki({
+    dir: join(dir, 'pki'),
+    services: ['audit', 'router'],
+    clientName: 'tester',
+  });
   const policyFile = join(dir, 'policy.yaml');
   await writeFile(policyFile, POLICY);
   const dataDir = join(dir, 'data');
-  const transport = (paths: { cert: string; key: string }): ClientTransportOptions => ({ mode: 'mtls', caFile: pki.caCert, certFile: paths.cert, keyFile: paths.key });
+  const transport = (paths: { cert: string; key: string }): ClientTransportOptions => ({
+    mode: 'mtls',
+    caFile: pki.caCert,
+    certFile: paths.cert,
+    keyFile: paths.key,
+  });
   return {
     dir,
     dataDir,
@@ -50,7 +61,12 @@ export async function createAuditTestStack(audit: Record<string, unknown> = {}):
         config: configSchema.parse({
           grpc: { port },
           ops: { port: 0 },
-          tls: { mode: 'mtls', caFile: pki.caCert, certFile: pki.services.audit.cert, keyFile: pki.services.audit.key },
+          tls: {
+            mode: 'mtls',
+            caFile: pki.caCert,
+            certFile: pki.services.audit.cert,
+            keyFile: pki.services.audit.key,
+          },
           policyFile,
           dataDir,
           log: { level: 'silent' },

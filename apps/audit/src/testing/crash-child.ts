@@ -18,7 +18,10 @@ const print = (object: object) => process.stdout.write(`${JSON.stringify(object)
 async function main(): Promise<void> {
   // The checkpointer needs the opened log; commits reach it through this once it exists.
   const late: { checkpointer?: Checkpointer } = {};
-  const log = await openAuditLog({ dir: join(dir, 'segments'), onCommit: (event) => late.checkpointer?.onCommit(event.treeSize) });
+  const log = await openAuditLog({
+    dir: join(dir, 'segments'),
+    onCommit: (event) => late.checkpointer?.onCommit(event.treeSize),
+  });
   const checkpointer = await createCheckpointer({
     log,
     origin: 'crash.test/audit',
