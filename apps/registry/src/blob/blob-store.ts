@@ -1,0 +1,227 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataLossError, NotFoundError } from '@verdict/errors';
+import {
+  BLOB_HEADER_BYTES,
+  ChunkEncryptor,
+  TAG_BYTES,
+  blobLayout,
+  openChunk,
+  parseBlobHeader,
+} from '../crypto/chunked-cipher';
+
+/** Options of {@link createBlobStore}. */
+export interface BlobStoreOptions {
+  /** Directory holding `blobs/` and `tmp/`. */
+  dir: string;
+  /**
+   * Plaintext bytes per encrypted chunk: the unit of authentication, of resumption and of the
+   * memory a read or write holds.
+   * @default 1 MiB
+   */
+  chunkBytes?: number;
+}
+
+/** Default plaintext bytes per encrypted chunk. */
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+/** An upload being written to a temporary file, encrypted and hashed as it arrives. */
+export interface BlobWriter {
+  /** Appends plaintext (encrypted before it reaches the disk). */
+  write(data: Uint8Array): Promise<void>;
+  /** Seals the last chunk and fsyncs; returns the plaintext digest and size. */
+  finish(): Promise<{ sha256: string; sizeBytes: number }>;
+  /** Moves the finished file to its content address (atomic rename, directory fsynced). */
+  commit(): Promise<void>;
+  /** Deletes the temporary file; safe to call at any point, and more than once. */
+  abort(): Promise<void>;
+}
+
+/** A stored blob opened for reading. */
+export interface BlobReader {
+  readonly plaintextBytes: number;
+  /** Decrypted chunks from `offset` on, each authenticated before it is returned. */
+  read(offset: number): AsyncGenerator<Buffer>;
+}
+
+/** Content-addressed encrypted blobs on the local file system, named by plaintext SHA-256. */
+export interface BlobStore {
+  readonly dir: string;
+  /** Creates the directories and deletes temporary files a crashed upload left behind. */
+  init(): Promise<{ removedTemporary: number }>;
+  /** Starts writing a blob encrypted with `dataKey`. */
+  create(dataKey: Uint8Array): Promise<BlobWriter>;
+  has(sha256: string): Promise<boolean>;
+  /** @throws NotFoundError when absent; DataLossError when the file is not a valid blob */
+  open(sha256: string, dataKey: Uint8Array): Promise<BlobReader>;
+  /** Digests of every stored blob. */
+  list(): Promise<string[]>;
+  remove(sha256: string): Promise<void>;
+  /** Path of a blob's file (for operators and tests). */
+  pathOf(sha256: string): string;
+}
+
+/** Creates a blob store in `options.dir`. */
+export function createBlobStore(options: BlobStoreOptions): BlobStore {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const blobsDir = join(options.dir, 'blobs');
+  const tmpDir = join(options.dir, 'tmp');
+  const pathOf = (sha256: string) => join(blobsDir, sha256.slice(0, 2), sha256);
+
+  return {
+    dir: options.dir,
+    pathOf,
+    async init() {
+      await mkdir(blobsDir, { recursive: true });
+      await mkdir(tmpDir, { recursive: true });
+      const leftovers = await readdir(tmpDir);
+      await Promise.all(leftovers.map((name) => rm(join(tmpDir, name), { force: true })));
+      return { removedTemporary: leftovers.length };
+    },
+    async create(dataKey) {
+      const tmpPath = join(tmpDir, `${randomUUID()}.part`);
+      const handle = await open(tmpPath, 'wx', 0o600);
+      return createWriter(handle, tmpPath, new ChunkEncryptor(dataKey, chunkBytes), pathOf);
+    },
+    async has(sha256) {
+      try {
+        await stat(pathOf(sha256));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async open(sha256, dataKey) {
+      let handle: FileHandle;
+      try {
+        handle = await open(pathOf(sha256), 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new NotFoundError({ kind: 'blob', resource: sha256 });
+        }
+        throw error;
+      }
+      try {
+        return await createReader(handle, dataKey, `blob ${sha256}`);
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    },
+    async list() {
+      const shards = await readdir(blobsDir).catch(() => [] as string[]);
+      const lists = await Promise.all(shards.map((shard) => readdir(join(blobsDir, shard))));
+      return lists.flat();
+    },
+    async remove(sha256) {
+      await rm(pathOf(sha256), { force: true });
+    },
+  };
+}
+
+function createWriter(
+  handle: FileHandle,
+  tmpPath: string,
+  encryptor: ChunkEncryptor,
+  pathOf: (sha256: string) => string,
+): BlobWriter {
+  const hash: Hash = createHash('sha256');
+  let size = 0;
+  let digest: string | undefined;
+  let closed = false;
+  let position = 0;
+  const writeAll = async (buffers: Buffer[]) => {
+    if (buffers.length === 0) return;
+    const { bytesWritten } = await handle.writev(buffers, position);
+    const expected = buffers.reduce((sum, b) => sum + b.length, 0);
+    if (bytesWritten !== expected) throw new Error(`short write to ${tmpPath}`);
+    position += bytesWritten;
+  };
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await handle.close();
+    }
+  };
+  return {
+    async write(data) {
+      if (size === 0 && position === 0) await writeAll([encryptor.header]);
+      hash.update(data);
+      size += data.length;
+      await writeAll(encryptor.push(data));
+    },
+    async finish() {
+      if (position === 0) await writeAll([encryptor.header]);
+      await writeAll([encryptor.finish()]);
+      await handle.sync();
+      await close();
+      digest = hash.digest('hex');
+      return { sha256: digest, sizeBytes: size };
+    },
+    async commit() {
+      if (digest === undefined) throw new Error('commit before finish');
+      const target = pathOf(digest);
+      const shardDir = join(target, '..');
+      await mkdir(shardDir, { recursive: true });
+      await rename(tmpPath, target);
+      const dir = await open(shardDir, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    },
+    async abort() {
+      await close().catch(() => undefined);
+      await rm(tmpPath, { force: true });
+    },
+  };
+}
+
+async function createReader(
+  handle: FileHandle,
+  dataKey: Uint8Array,
+  what: string,
+): Promise<BlobReader> {
+  const { size } = await handle.stat();
+  const header = Buffer.alloc(BLOB_HEADER_BYTES);
+  const { bytesRead } = await handle.read(header, 0, BLOB_HEADER_BYTES, 0);
+  if (bytesRead !== BLOB_HEADER_BYTES) throw new DataLossError(`${what} is shorter than a header`);
+  const layout = blobLayout(size, parseBlobHeader(header, what), what);
+  const record = layout.chunkBytes + TAG_BYTES;
+  return {
+    plaintextBytes: layout.plaintextBytes,
+    async *read(offset) {
+      try {
+        if (offset >= layout.plaintextBytes) return;
+        const buffer = Buffer.allocUnsafe(record);
+        for (
+          let index = Math.floor(offset / layout.chunkBytes);
+          index < layout.chunkCount;
+          index++
+        ) {
+          const start = BLOB_HEADER_BYTES + index * record;
+          const length = Math.min(record, size - start);
+          const got = await handle.read(buffer, 0, length, start);
+          if (got.bytesRead !== length)
+            throw new DataLossError(`${what}: chunk ${index} is cut short`);
+          const last = index === layout.chunkCount - 1;
+          const plaintext = openChunk(
+            dataKey,
+            header,
+            index,
+            last,
+            buffer.subarray(0, length),
+            what,
+          );
+          const skip =
+            index === Math.floor(offset / layout.chunkBytes) ? offset % layout.chunkBytes : 0;
+          yield skip === 0 ? plaintext : plaintext.subarray(skip);
+        }
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
