@@ -1,14 +1,14 @@
-import { runServiceProcess, unimplementedService } from '@verdict/grpc-kit';
-import { registryV1 } from '@verdict/proto';
+import { runServiceProcess } from '@verdict/grpc-kit';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
 import { readConfig } from './config';
+import { createRegistryService } from './registry-service';
 
-// Versioned, encrypted model artifacts and aliases. Until its issue lands, the API answers UNIMPLEMENTED.
+// Versioned, encrypted model artifacts and aliases: wiring only, see registry-service.ts.
+const service = createRegistryService();
 runServiceProcess({
   name: 'registry',
   readConfig,
   permissions: REGISTRY_PERMISSIONS,
-  async setup({ server }) {
-    server.add(registryV1.RegistryService, unimplementedService(registryV1.RegistryService));
-  },
+  setup: service.setup,
+  onDenied: service.onDenied,
 });
