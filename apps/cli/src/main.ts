@@ -10,13 +10,14 @@ import { AUDIT_ROOT_USAGE, auditRootCommand } from './commands/audit-root';
 import { AUDIT_VERIFY_USAGE, auditVerifyCommand } from './commands/audit-verify';
 import { DEV_USAGE, devCommand } from './commands/dev';
 import { HEALTH_USAGE, healthCommand } from './commands/health';
+import { INFER_USAGE, inferCommand } from './commands/infer';
 import { PKI_USAGE, pkiInitCommand } from './commands/pki';
 import type { CommandResult } from './commands/command';
 
 const USAGE = `verdict: the Verdict command line
 
 Commands:
-${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
 
 Run a command with --help for details.`;
 
@@ -45,6 +46,11 @@ async function run(argv: string[]): Promise<CommandResult> {
       since: { type: 'string' },
       until: { type: 'string' },
       limit: { type: 'string' },
+      // verdict infer
+      model: { type: 'string' },
+      version: { type: 'string' },
+      input: { type: 'string' },
+      text: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -52,6 +58,7 @@ async function run(argv: string[]): Promise<CommandResult> {
     dev: DEV_USAGE,
     'pki init': PKI_USAGE,
     health: HEALTH_USAGE,
+    infer: INFER_USAGE,
     'audit verify': AUDIT_VERIFY_USAGE,
     'audit tail': AUDIT_TAIL_USAGE,
     'audit query': AUDIT_QUERY_USAGE,
@@ -75,6 +82,8 @@ async function run(argv: string[]): Promise<CommandResult> {
       return auditQueryCommand(values);
     case 'audit root':
       return auditRootCommand(values);
+    case 'infer':
+      return inferCommand(values);
     default:
       return healthCommand(values);
   }
