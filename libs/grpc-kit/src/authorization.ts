@@ -23,7 +23,11 @@ export interface DenialEvent {
 
 /** The RBAC evaluator's shape (`createAuthorizer` in @verdict/security). */
 export interface PermissionEvaluator {
-  authorize(principal: Principal, permission: string): { allowed: boolean; reason: string };
+  authorize(
+    principal: Principal,
+    permission: string,
+    resource?: { anyTeam?: boolean },
+  ): { allowed: boolean; reason: string };
 }
 
 /**
@@ -40,7 +44,9 @@ export function isOpenMethod(method: string): boolean {
 
 /**
  * Per-RPC authorization from a method -> permission table. A method missing from the table is
- * refused (fail closed), so a new RPC cannot go out unprotected by accident.
+ * refused (fail closed), so a new RPC cannot go out unprotected by accident. The gate runs
+ * before the resource is known, so a team-scoped grant passes it for any team; services that own
+ * team resources (registry, experiments) check the resource's team themselves.
  */
 export function createMethodAuthorizer(options: {
   evaluator: PermissionEvaluator;
@@ -57,7 +63,7 @@ export function createMethodAuthorizer(options: {
         reason: 'no permission is mapped for this method, so it is closed',
       });
     }
-    const decision = options.evaluator.authorize(principal, permission);
+    const decision = options.evaluator.authorize(principal, permission, { anyTeam: true });
     if (!decision.allowed) {
       throw new PermissionDeniedError({
         principal: describePrincipal(principal),

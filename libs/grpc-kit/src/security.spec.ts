@@ -20,6 +20,9 @@ bindings:
     roles: [appender]
   - groups: [ci]
     roles: [appender]
+  - groups: [team-a-ops]
+    roles: [appender]
+    teams: [team-a]
 `;
 
 describe('kit server security', () => {
@@ -120,6 +123,11 @@ describe('kit server security', () => {
 
   it('accepts a valid JWT and authorizes by its groups', async () => {
     const jwt = await token({ sub: 'ci-job-17', groups: ['ci'] }, now() + 600);
+    await expect(append(pki.client('beta'), jwt)).resolves.toMatchObject({ treeSize: 1n });
+  });
+
+  it('lets a team-scoped grant through the per-RPC gate (the service checks the resource team)', async () => {
+    const jwt = await token({ sub: 'alice', groups: ['team-a-ops'] }, now() + 600);
     await expect(append(pki.client('beta'), jwt)).resolves.toMatchObject({ treeSize: 1n });
   });
 

@@ -69,6 +69,16 @@ describe('createAuthorizer', () => {
     expect(authorizer.authorize(lookalike, 'model:read').allowed).toBe(false);
   });
 
+  it('counts a team-scoped grant for the per-RPC gate (anyTeam), which only asks whether any team is granted', () => {
+    expect(authorizer.authorize(alice, 'model:deploy', { anyTeam: true })).toMatchObject({
+      allowed: true,
+      roles: ['deployer'],
+    });
+    expect(authorizer.authorize(alice, 'model:deploy').allowed).toBe(false);
+    expect(authorizer.authorize(alice, 'model:admin', { anyTeam: true }).allowed).toBe(false);
+    expect(authorizer.authorize(router, 'model:read', { anyTeam: true }).allowed).toBe(false);
+  });
+
   it("scopes a team's deployer to that team's resources", () => {
     expect(
       authorizer.authorize(alice, 'model:deploy', { team: 'team-a', name: 'fraud' }),

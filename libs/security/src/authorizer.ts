@@ -10,6 +10,12 @@ export interface ResourceRef {
   readonly team?: string;
   /** For messages and audit, e.g. a model name. */
   readonly name?: string;
+  /**
+   * Asks whether the principal holds the permission for any team at all: a team-scoped grant
+   * counts whichever team it names. The per-RPC gate uses this, before the resource is known;
+   * the service then checks the resource's own team.
+   */
+  readonly anyTeam?: boolean;
 }
 
 /** The outcome of one authorization check. */
@@ -64,7 +70,11 @@ export function createAuthorizer(policy: Policy): Authorizer {
         );
         return;
       }
-      if (binding.teams !== undefined && !binding.teams.includes(resource?.team ?? '')) {
+      if (
+        binding.teams !== undefined &&
+        resource?.anyTeam !== true &&
+        !binding.teams.includes(resource?.team ?? '')
+      ) {
         wrongTeam.push(`${label} grants it only for team ${binding.teams.join(', ')}`);
         return;
       }
