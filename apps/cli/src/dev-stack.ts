@@ -60,12 +60,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await Promise.all(running.map((service) => stopProcess(service.process, graceMs)));
   };
 
+  const portsOf = (service: StackService) =>
+    options.ports?.[service.name] ?? { grpc: service.grpcPort, ops: service.opsPort };
+  const audit = STACK_SERVICES.find((service) => service.name === 'audit')!;
+  // Where services send audit records (they spool locally while it is away).
+  const auditAddress = `127.0.0.1:${portsOf(audit).grpc}`;
+
   try {
     for (const [index, service] of STACK_SERVICES.entries()) {
-      const ports = options.ports?.[service.name] ?? {
-        grpc: service.grpcPort,
-        ops: service.opsPort,
-      };
+      const ports = portsOf(service);
       const dataDir = join(options.dir, 'data', service.name);
       await mkdir(dataDir, { recursive: true });
       const child = spawn(process.execPath, [require.resolve(service.packageName)], {
@@ -73,6 +76,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           ...process.env,
           ...serviceEnv(service, ports, pki, policyFile, dataDir),
           VERDICT_MODELS_REPOSITORY: modelsDir,
+          VERDICT_AUDIT_ADDRESS: auditAddress,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
