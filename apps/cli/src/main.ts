@@ -11,13 +11,14 @@ import { AUDIT_VERIFY_USAGE, auditVerifyCommand } from './commands/audit-verify'
 import { DEV_USAGE, devCommand } from './commands/dev';
 import { HEALTH_USAGE, healthCommand } from './commands/health';
 import { INFER_USAGE, inferCommand } from './commands/infer';
+import { MODEL_USAGE, modelCommand } from './commands/model';
 import { PKI_USAGE, pkiInitCommand } from './commands/pki';
 import type { CommandResult } from './commands/command';
 
 const USAGE = `verdict: the Verdict command line
 
 Commands:
-${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
 
 Run a command with --help for details.`;
 
@@ -51,8 +52,16 @@ async function run(argv: string[]): Promise<CommandResult> {
       version: { type: 'string' },
       input: { type: 'string' },
       text: { type: 'string' },
+      // verdict model ...
+      name: { type: 'string' },
+      team: { type: 'string' },
+      alias: { type: 'string' },
+      description: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
     },
   });
+  if (positionals[0] === 'model') return modelCommand(positionals.slice(1), values);
   const command = positionals.join(' ');
   const usage: Record<string, string> = {
     dev: DEV_USAGE,

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { DataLossError, InvalidArgumentError } from '@verdict/errors';
+import type { registryV1 } from '@verdict/proto';
+import type { RegistryClient } from './model-client';
+
+/**
+ * Bytes read from disk per upload message: large enough that per-message costs vanish, small
+ * enough that memory stays flat (the registry's default encrypted chunk is 1 MiB too).
+ */
+export const DEFAULT_TRANSFER_CHUNK_BYTES = 1024 * 1024;
+
+/** Suffix of the file a download is written to until its digest checks out. */
+export const PARTIAL_SUFFIX = '.part';
+
+/** SHA-256 and size of a file, read in chunks (never whole). */
+export async function hashFile(
+  path: string,
+  options: { chunkBytes?: number; onProgress?: (doneBytes: number) => void } = {},
+): Promise<{ sha256: string; sizeBytes: number }> {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const stream = createReadStream(path, {
+    highWaterMark: options.chunkBytes ?? DEFAULT_TRANSFER_CHUNK_BYTES,
+  });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    sizeBytes += chunk.length;
+    options.onProgress?.(sizeBytes);
+  }
+  return { sha256: hash.digest('hex'), sizeBytes };
+}
+
+/** What {@link uploadFile} sends besides the bytes. */
+export interface UploadFileOptions {
+  model: string;
+  /** SHA-256 of the file, hex: the registry checks the bytes against it. */
+  sha256: string;
+  sizeBytes: number;
+  /** Free key-values stored with the version. */
+  metadata?: Record<string, string>;
+  /** @default DEFAULT_TRANSFER_CHUNK_BYTES */
+  chunkBytes?: number;
+  onProgress?: (doneBytes: number) => void;
+}
+
+/** Streams a file to UploadVersion: the header, then the file in chunks as read from disk. */
+export function uploadFile(
+  client: RegistryClient,
+  path: string,
+  options: UploadFileOptions,
+): Promise<registryV1.UploadVersionResponse> {
+  async function* requests() {
+    yield {
+      content: {
+        case: 'header' as const,
+        value: {
+          model: options.model,
+          sha256: options.sha256,
+          sizeBytes: BigInt(options.sizeBytes),
+          format: 'onnx',
+          metadata: options.metadata ?? {},
+        },
+      },
+    };
+    let sent = 0;
+    const stream = createReadStream(path, {
+      highWaterMark: options.chunkBytes ?? DEFAULT_TRANSFER_CHUNK_BYTES,
+    });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      yield { content: { case: 'chunk' as const, value: chunk } };
+      sent += chunk.length;
+      options.onProgress?.(sent);
+    }
+  }
+  // A large model takes as long as it takes; the stream itself shows it is alive.
+  return client.uploadVersion(requests(), { timeoutMs: 0 });
+}
+
+/** Which version to download. */
+export type VersionSelector = { version: bigint } | { alias: string };
+
+/** Result of {@link downloadToFile}. */
+export interface DownloadResult {
+  version: registryV1.ModelVersion;
+  sha256: string;
+  sizeBytes: number;
+  /** Bytes that were already in the partial file and not downloaded again. */
+  resumedFromBytes: number;
+}
+
+/**
+ * Downloads a version into `out`: bytes go to `out.part` first, resumed from its length when a
+ * previous pull was cut off, and the file is renamed to `out` only once the SHA-256 of every
+ * byte equals the digest the registry announced in the stream header. A mismatch deletes the
+ * partial file, so the next pull starts clean.
+ */
+export async function downloadToFile(
+  client: RegistryClient,
+  model: string,
+  selector: VersionSelector,
+  out: string,
+  options: {
+    onStart?: (sizeBytes: number, offset: number) => void;
+    onProgress?: (doneBytes: number) => void;
+  } = {},
+): Promise<DownloadResult> {
+  const partial = `${out}${PARTIAL_SUFFIX}`;
+  const existing = await stat(partial).then(
+    (s) => s.size,
+    () => 0,
+  );
+  const hash = createHash('sha256');
+  if (existing > 0) {
+    for await (const chunk of createReadStream(partial) as AsyncIterable<Buffer>)
+      hash.update(chunk);
+  }
+  const handle = await open(partial, existing > 0 ? 'r+' : 'w');
+  let header: registryV1.DownloadHeader | undefined;
+  let position = existing;
+  try {
+    const stream = client.downloadVersion(
+      {
+        model,
+        selector:
+          'alias' in selector
+            ? { case: 'alias', value: selector.alias }
+            : { case: 'version', value: selector.version },
+        offset: BigInt(existing),
+      },
+      { timeoutMs: 0 },
+    );
+    for await (const message of stream) {
+      if (message.content.case === 'header') {
+        header = message.content.value;
+        if (header.offset !== BigInt(existing)) {
+          throw new DataLossError(
+            `the registry resumed at byte ${header.offset}, not at ${existing} as asked`,
+          );
+        }
+        options.onStart?.(Number(header.sizeBytes), existing);
+      } else if (message.content.case === 'chunk') {
+        if (header === undefined)
+          throw new DataLossError('the download sent bytes before its header');
+        const chunk = message.content.value;
+        hash.update(chunk);
+        await handle.write(chunk, 0, chunk.length, position);
+        position += chunk.length;
+        options.onProgress?.(position);
+      }
+    }
+    if (header === undefined) throw new DataLossError('the download ended without a header');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const sizeBytes = Number(header.sizeBytes);
+  const sha256 = hash.digest('hex');
+  if (position !== sizeBytes || sha256 !== header.sha256) {
+    await rm(partial, { force: true });
+    throw new DataLossError(
+      `${model}: received ${position} bytes with SHA-256 ${sha256}, the registry announced ` +
+        `${sizeBytes} bytes with ${header.sha256}` +
+        (existing > 0
+          ? ` (resumed from ${existing} bytes already in ${partial}, now deleted)`
+          : ''),
+    );
+  }
+  await rename(partial, out);
+  return { version: header.version!, sha256, sizeBytes, resumedFromBytes: existing };
+}
+
+/** Parses `name`, `name@alias` or `name:version`. */
+export function parseModelRef(ref: string): { model: string; selector?: VersionSelector } {
+  const at = ref.indexOf('@');
+  if (at >= 0) return { model: ref.slice(0, at), selector: { alias: ref.slice(at + 1) } };
+  const colon = ref.indexOf(':');
+  if (colon < 0) return { model: ref };
+  const version = ref.slice(colon + 1);
+  if (!/^[1-9][0-9]*$/.test(version)) {
+    throw new InvalidArgumentError({
+      field: 'model reference',
+      expected: 'NAME, NAME@ALIAS or NAME:VERSION with VERSION a number >= 1',
+      received: ref,
+    });
+  }
+  return { model: ref.slice(0, colon), selector: { version: BigInt(version) } };
+}
