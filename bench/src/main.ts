@@ -3,9 +3,13 @@
  * progress to stderr and, last on stdout, one JSON line (see docs BENCHMARKS.md).
  */
 import { runAuditBench } from './audit';
+import { runModelServerBench } from './model-server';
+import { runRegistryBench } from './registry';
 
 const BENCHES: Record<string, (options: { quick: boolean }) => Promise<object>> = {
   audit: runAuditBench,
+  'model-server': runModelServerBench,
+  registry: runRegistryBench,
 };
 
 async function main(argv: string[]): Promise<void> {
