@@ -144,34 +144,16 @@ function createWriter(
       await handle.close();
     }
   };
-  // One write may be in flight while the next message is received, hashed and encrypted: the
-  // stream and the disk overlap instead of taking turns. Writes stay in order (one chain).
-  let inFlight: Promise<void> = Promise.resolve();
-  const enqueue = (buffers: Buffer[]) => {
-    const previous = inFlight;
-    inFlight = previous.then(() => writeAll(buffers));
-    // Marked handled here; the error still surfaces at the next write() or finish().
-    inFlight.catch(() => undefined);
-    return previous;
-  };
-  let headerQueued = false;
-  const queueHeader = () => {
-    if (!headerQueued) {
-      headerQueued = true;
-      void enqueue([encryptor.header]);
-    }
-  };
   return {
     async write(data) {
-      queueHeader();
+      if (size === 0 && position === 0) await writeAll([encryptor.header]);
       hash.update(data);
       size += data.length;
-      await enqueue(encryptor.push(data));
+      await writeAll(encryptor.push(data));
     },
     async finish() {
-      queueHeader();
-      await enqueue([encryptor.finish()]);
-      await inFlight;
+      if (position === 0) await writeAll([encryptor.header]);
+      await writeAll([encryptor.finish()]);
       await handle.sync();
       await close();
       digest = hash.digest('hex');
@@ -191,7 +173,6 @@ function createWriter(
       }
     },
     async abort() {
-      await inFlight.catch(() => undefined);
       await close().catch(() => undefined);
       await rm(tmpPath, { force: true });
     },
@@ -212,39 +193,33 @@ async function createReader(
   return {
     plaintextBytes: layout.plaintextBytes,
     async *read(offset) {
-      // The next chunk's file read runs while the current chunk is decrypted and sent.
-      let next: Promise<Buffer> | undefined;
-      const readChunk = async (index: number): Promise<Buffer> => {
-        const start = BLOB_HEADER_BYTES + index * record;
-        const length = Math.min(record, size - start);
-        const buffer = Buffer.allocUnsafe(length);
-        const got = await handle.read(buffer, 0, length, start);
-        if (got.bytesRead !== length)
-          throw new DataLossError(`${what}: chunk ${index} is cut short`);
-        return buffer;
-      };
-      const prefetch = (index: number) => {
-        next = index < layout.chunkCount ? readChunk(index) : undefined;
-        next?.catch(() => undefined);
-      };
       try {
         if (offset >= layout.plaintextBytes) return;
-        prefetch(Math.floor(offset / layout.chunkBytes));
+        const buffer = Buffer.allocUnsafe(record);
         for (
           let index = Math.floor(offset / layout.chunkBytes);
           index < layout.chunkCount;
           index++
         ) {
-          const sealed = await next!;
-          prefetch(index + 1);
+          const start = BLOB_HEADER_BYTES + index * record;
+          const length = Math.min(record, size - start);
+          const got = await handle.read(buffer, 0, length, start);
+          if (got.bytesRead !== length)
+            throw new DataLossError(`${what}: chunk ${index} is cut short`);
           const last = index === layout.chunkCount - 1;
-          const plaintext = openChunk(dataKey, header, index, last, sealed, what);
+          const plaintext = openChunk(
+            dataKey,
+            header,
+            index,
+            last,
+            buffer.subarray(0, length),
+            what,
+          );
           const skip =
             index === Math.floor(offset / layout.chunkBytes) ? offset % layout.chunkBytes : 0;
           yield skip === 0 ? plaintext : plaintext.subarray(skip);
         }
       } finally {
-        await next?.catch(() => undefined);
         await handle.close();
       }
     },
