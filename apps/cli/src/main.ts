@@ -13,12 +13,13 @@ import { HEALTH_USAGE, healthCommand } from './commands/health';
 import { INFER_USAGE, inferCommand } from './commands/infer';
 import { MODEL_USAGE, modelCommand } from './commands/model';
 import { PKI_USAGE, pkiInitCommand } from './commands/pki';
+import { STATS_USAGE, statsCommand } from './commands/stats';
 import type { CommandResult } from './commands/command';
 
 const USAGE = `verdict: the Verdict command line
 
 Commands:
-${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE, STATS_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
 
 Run a command with --help for details.`;
 
@@ -72,6 +73,8 @@ async function run(argv: string[]): Promise<CommandResult> {
     'audit tail': AUDIT_TAIL_USAGE,
     'audit query': AUDIT_QUERY_USAGE,
     'audit root': AUDIT_ROOT_USAGE,
+    'stats compare': STATS_USAGE,
+    'stats srm': STATS_USAGE,
   };
   if (values.help === true || command === '' || usage[command] === undefined) {
     const known = usage[command] !== undefined;
@@ -93,6 +96,10 @@ async function run(argv: string[]): Promise<CommandResult> {
       return auditRootCommand(values);
     case 'infer':
       return inferCommand(values);
+    case 'stats compare':
+      return statsCommand('compare', values);
+    case 'stats srm':
+      return statsCommand('srm', values);
     default:
       return healthCommand(values);
   }
