@@ -1,6 +1,27 @@
 import { loadConfig, serviceConfigSchema } from '@verdict/config';
 import { z } from 'zod';
 
+const registrySchema = z
+  .object({
+    address: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('host:port of the model registry; unset serves the local repository only'),
+    models: z
+      .string()
+      .default('')
+      .describe(
+        'Comma-separated registry models to serve: name@alias (followed as it moves) or name:version',
+      ),
+    retryDelayMs: z
+      .int()
+      .positive()
+      .default(1000)
+      .describe('Wait before calling the registry again after a failed alias watch'),
+  })
+  .prefault({});
+
 const modelsSchema = z
   .object({
     repository: z
@@ -49,6 +70,7 @@ const modelsSchema = z
       .positive()
       .default(1)
       .describe('Threads running independent operators per instance'),
+    registry: registrySchema,
   })
   .prefault({});
 

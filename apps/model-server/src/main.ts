@@ -3,7 +3,8 @@ import { INFERENCE_PERMISSIONS } from '@verdict/security';
 import { readConfig } from './config';
 import { setupModelServer } from './model-server';
 
-// Serves the ONNX models of a local model repository over the Open Inference Protocol v2.
+// Serves the ONNX models of a local model repository and of the registry over the Open Inference
+// Protocol v2.
 runServiceProcess({
   name: 'model-server',
   readConfig,

@@ -1,16 +1,27 @@
-import type { ServiceContext } from '@verdict/grpc-kit';
-import { inference } from '@verdict/proto';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@verdict/errors';
+import { createClient, type ClientTransportOptions, type ServiceContext } from '@verdict/grpc-kit';
+import { inference, registryV1 } from '@verdict/proto';
 import type { Config } from './config';
 import { createModelMetrics } from './observability/model-metrics';
 import { createModelManager, type ModelManager } from './repository/model-manager';
+import {
+  createRegistrySource,
+  parseRegistryRefs,
+  type RegistrySource,
+} from './repository/registry-source';
 import { createInfer } from './service/infer';
 import { createInferenceService } from './service/inference-service';
 
 /** ServerMetadata's version. */
 export const SERVER_VERSION = '0.1.0';
 
+/** Folder under dataDir holding the verified downloads of registry models. */
+export const REGISTRY_CACHE_DIR = 'registry-cache';
+
 /**
- * The model server's setup step for runService: loads the repository's models, then serves
+ * The model server's setup step for runService: loads the repository's models and the
+ * registry's (following their aliases), then serves
  * GRPCInferenceService. Its stop drains and ends every model's workers.
  */
 export async function setupModelServer(
@@ -32,6 +43,8 @@ export async function setupModelServer(
   });
   let ready = false;
   await manager.loadAll();
+  const registry = startRegistry(config, manager, logger);
+  await registry?.source.start();
   ready = true;
   logger.info(
     {
@@ -50,5 +63,48 @@ export async function setupModelServer(
       serverVersion: SERVER_VERSION,
     }),
   );
-  return { manager, stop: () => manager.close() };
+  return {
+    manager,
+    stop: async () => {
+      registry?.source.close();
+      registry?.client.close();
+      await manager.close();
+    },
+  };
+}
+
+/** The registry source of `models.registry`, calling the registry with this service's own identity. */
+function startRegistry(
+  config: Config,
+  manager: ModelManager,
+  log: ServiceContext<Config>['logger'],
+): { source: RegistrySource; client: { close(): void } } | undefined {
+  const { address, models, retryDelayMs } = config.models.registry;
+  const refs = parseRegistryRefs(models);
+  if (refs.length === 0) return undefined;
+  if (address === undefined)
+    throw new InvalidArgumentError({
+      field: 'models.registry.address',
+      expected: 'host:port of the registry, since models.registry.models names registry models',
+      received: 'unset',
+    });
+  const transport: ClientTransportOptions =
+    config.tls.mode === 'mesh'
+      ? { mode: 'mesh' }
+      : {
+          mode: 'mtls',
+          caFile: config.tls.caFile!,
+          certFile: config.tls.certFile!,
+          keyFile: config.tls.keyFile!,
+        };
+  const client = createClient(registryV1.RegistryService, { address, transport });
+  const source = createRegistrySource({
+    client,
+    manager,
+    refs,
+    cacheDir: join(config.dataDir, REGISTRY_CACHE_DIR),
+    retryDelayMs,
+    log,
+  });
+  return { source, client };
 }

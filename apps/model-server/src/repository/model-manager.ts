@@ -40,6 +40,12 @@ export interface ModelManager {
    * A version that fails leaves what served before in place, and the load fails.
    */
   load(name: string): Promise<void>;
+  /**
+   * Serves exactly one version of a model from a file outside the repository (the registry's
+   * cache): `fetch` brings the file, then it loads and warms like a repository version and the
+   * other versions drain. A failure, of the fetch too, leaves what served before and is recorded.
+   */
+  loadExternal(name: string, fetch: () => Promise<ExternalVersion>): Promise<void>;
   /** Stops serving a model: its versions finish what they hold, then end. */
   unload(name: string): Promise<void>;
   /** The version a request goes to: the named one, or the highest served. NOT_FOUND names what exists. */
@@ -51,6 +57,14 @@ export interface ModelManager {
   /** Models in the repository and in memory, with their state. */
   index(): Promise<IndexEntry[]>;
   close(): Promise<void>;
+}
+
+/** A version file that {@link ModelManager.loadExternal} serves. */
+export interface ExternalVersion {
+  readonly version: number;
+  readonly path: string;
+  /** Identifies the file's content (its SHA-256): a reload keeps a version whose stamp is unchanged. */
+  readonly stamp: string;
 }
 
 interface ModelEntry {
@@ -105,16 +119,30 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     return present;
   }
 
-  async function loadModel(name: string, model: ModelEntry): Promise<void> {
+  async function loadModel(
+    name: string,
+    model: ModelEntry,
+    fetch?: () => Promise<ExternalVersion>,
+  ): Promise<void> {
     model.loading = true;
     try {
-      const present = await presentVersions(name);
-      const configText = await readFile(join(options.dir, name, CONFIG_FILE), 'utf8').catch(
-        (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') return undefined;
-          throw error;
-        },
-      );
+      const external = await fetch?.();
+      const present =
+        external === undefined
+          ? await presentVersions(name)
+          : new Map([[external.version, external.stamp]]);
+      const pathOf = (version: number) =>
+        external?.path ?? join(options.dir, name, String(version), MODEL_FILE);
+      // A registry model has no config.yaml: the server's defaults and the file's signature rule.
+      const configText =
+        external !== undefined
+          ? undefined
+          : await readFile(join(options.dir, name, CONFIG_FILE), 'utf8').catch(
+              (error: NodeJS.ErrnoException) => {
+                if (error.code === 'ENOENT') return undefined;
+                throw error;
+              },
+            );
       const fresh = new Map<number, ModelVersion>();
       const wanted = (signatureSettings: Parameters<typeof parseModelConfig>[1]) =>
         parseModelConfig(configText, signatureSettings, options.defaults);
@@ -124,7 +152,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         { inputs: [], outputs: [] },
         { ...options.defaults, autoMaxBatchSize: 0 },
       ).versionPolicy;
-      const selected = selectVersions(policy, [...present.keys()]);
+      const selected =
+        external === undefined ? selectVersions(policy, [...present.keys()]) : [external.version];
       if (selected.length === 0)
         throw new FailedPreconditionError(
           `model ${name} has no version its version policy serves (present: ${[...present.keys()].join(', ') || 'none'})`,
@@ -142,7 +171,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
             const loaded = await loadModelVersion({
               name,
               version,
-              path: join(options.dir, name, String(version), MODEL_FILE),
+              path: pathOf(version),
               fileStamp: stamp,
               settings: wanted,
               metrics: options.metrics,
@@ -189,6 +218,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       );
     },
     load: (name) => serialise(name, (model) => loadModel(name, model)),
+    loadExternal: (name, fetch) => serialise(name, (model) => loadModel(name, model, fetch)),
     unload: (name) =>
       serialise(name, async (model) => {
         const retired = [...model.versions.values()];
