@@ -78,7 +78,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           VERDICT_MODELS_REPOSITORY: modelsDir,
           VERDICT_AUDIT_ADDRESS: auditAddress,
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // The IPC channel is how a service notices that verdict dev died (even by SIGKILL): it
+        // closes, and the service drains and exits instead of living on as an orphan.
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
       const prefix = linePrefix(service.name, index, width, options.colour ?? false);
       const print = (line: string) => options.output.write(`${prefix} ${formatLogLine(line)}\n`);

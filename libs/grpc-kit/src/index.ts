@@ -42,7 +42,7 @@ export { methodPath } from './service-definition';
 export { silentLogger } from './logger';
 export type { KitLogger } from './logger';
 export { installShutdownHandlers } from './shutdown';
-export type { ShutdownSignalOptions } from './shutdown';
+export type { ShutdownReason, ShutdownSignalOptions } from './shutdown';
 export { runService } from './service-runtime';
 export type { RunningService, ServiceContext, ServiceRuntimeOptions } from './service-runtime';
 export { runServiceProcess, CONFIG_ERROR_EXIT_CODE } from './service-process';

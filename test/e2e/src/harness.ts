@@ -53,6 +53,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Whether any process of the group is still alive a while after its leader exited (services
+ * drain first, so it waits up to `graceMs`); survivors are SIGKILLed so no test leaves orphans.
+ */
+export async function processGroupSurvives(groupId: number, graceMs = 20_000): Promise<boolean> {
+  const alive = () => {
+    try {
+      process.kill(-groupId, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const deadline = Date.now() + graceMs; alive() && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!alive()) return false;
+  process.kill(-groupId, 'SIGKILL');
+  return true;
+}
+
 /** Starts `verdict dev` and resolves once it reports every service ready (readiness probed by the CLI). */
 export async function startStack(options: { readyTimeoutMs?: number } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'verdict-e2e-'));
@@ -68,7 +89,8 @@ export async function startStack(options: { readyTimeoutMs?: number } = {}): Pro
       '--ports',
       SERVICE_NAMES.map((n) => `${n}=${ports[n].grpc}:${ports[n].ops}`).join(','),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so stop() can tell whether any service outlived it.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const output: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
@@ -122,7 +144,9 @@ export async function startStack(options: { readyTimeoutMs?: number } = {}): Pro
         cli.kill('SIGINT');
         await exited;
       }
+      const survivors = await processGroupSurvives(cli.pid!);
       await rm(dir, { recursive: true, force: true });
+      if (survivors) throw new Error('service processes outlived verdict dev (killed now)');
       return cli.exitCode;
     },
   };

@@ -3,7 +3,14 @@ import { once } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { createClient } from '@verdict/grpc-kit';
 import { auditV1, health, inference } from '@verdict/proto';
-import { SERVICE_NAMES, appEntry, freePort, startStack, type Stack } from './harness';
+import {
+  SERVICE_NAMES,
+  appEntry,
+  freePort,
+  processGroupSurvives,
+  startStack,
+  type Stack,
+} from './harness';
 
 describe('the dev stack (verdict dev) as real processes', () => {
   let stack: Stack;
@@ -136,5 +143,18 @@ describe('stopping the stack', () => {
     expect(stack.output.filter((line) => /stopped forced=false/.test(line))).toHaveLength(
       SERVICE_NAMES.length,
     );
+  });
+
+  it('services drain and exit on their own when verdict dev is killed outright', async () => {
+    const stack = await startStack();
+    const exited = once(stack.cli, 'exit');
+    stack.cli.kill('SIGKILL');
+    await exited;
+    // No process of its group may remain: each service saw its IPC channel close and drained.
+    expect(await processGroupSurvives(stack.cli.pid!)).toBe(false);
+    for (const name of SERVICE_NAMES) {
+      await expect(fetch(`${stack.ops[name]}/healthz`)).rejects.toThrow();
+    }
+    await stack.stop();
   });
 });
