@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { createClient, type TypedClient } from '@verdict/grpc-kit';
 import { auditV1 } from '@verdict/proto';
+import { developerTransport } from './developer-transport';
 
 /** Flags every `verdict audit` command that calls the service shares. */
 export interface AuditConnectionFlags {
@@ -18,15 +18,9 @@ export const DEFAULT_VERIFIER_KEY_FILE = '.verdict/data/audit/checkpoint.key.vke
 export function auditClient(
   flags: AuditConnectionFlags,
 ): TypedClient<(typeof auditV1.AuditService)['method']> {
-  const pki = resolve(flags.pki ?? '.verdict/pki');
   return createClient(auditV1.AuditService, {
     address: flags.address ?? DEFAULT_AUDIT_ADDRESS,
-    transport: {
-      mode: 'mtls',
-      caFile: join(pki, 'ca.pem'),
-      certFile: join(pki, 'developer.pem'),
-      keyFile: join(pki, 'developer.key'),
-    },
+    transport: developerTransport(flags.pki),
     defaultTimeoutMs: 30_000,
   });
 }

@@ -1,7 +1,7 @@
-import { join, resolve } from 'node:path';
 import { createClient } from '@verdict/grpc-kit';
 import { health } from '@verdict/proto';
 import type { CommandResult } from './command';
+import { developerTransport } from './developer-transport';
 
 export const HEALTH_USAGE = `verdict health [--address 127.0.0.1:50051] [--service NAME] [--pki .verdict/pki]
 
@@ -13,15 +13,9 @@ export async function healthCommand(flags: {
   service?: string;
   pki?: string;
 }): Promise<CommandResult> {
-  const pki = resolve(flags.pki ?? '.verdict/pki');
   const client = createClient(health.Health, {
     address: flags.address ?? '127.0.0.1:50051',
-    transport: {
-      mode: 'mtls',
-      caFile: join(pki, 'ca.pem'),
-      certFile: join(pki, 'developer.pem'),
-      keyFile: join(pki, 'developer.key'),
-    },
+    transport: developerTransport(flags.pki),
     defaultTimeoutMs: 5000,
   });
   try {

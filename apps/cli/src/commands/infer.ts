@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createClient } from '@verdict/grpc-kit';
 import { InvalidArgumentError } from '@verdict/errors';
@@ -6,6 +5,7 @@ import { createSpamFeaturizer } from '@verdict/model-zoo';
 import { inference } from '@verdict/proto';
 import type { CommandResult } from './command';
 import { decodeRaw, encodeRaw, flatten, type JsonTensor } from './infer-tensors';
+import { developerTransport } from './developer-transport';
 
 /** The router's address in the dev stack; the model server answers the same protocol on 50052. */
 export const DEFAULT_INFER_ADDRESS = '127.0.0.1:50051';
@@ -39,15 +39,9 @@ export async function inferCommand(
     process.stderr.write(`${INFER_USAGE}\n`);
     return { exitCode: 2 };
   }
-  const pki = resolve(flags.pki ?? '.verdict/pki');
   const client = createClient(inference.GRPCInferenceService, {
     address: flags.address ?? DEFAULT_INFER_ADDRESS,
-    transport: {
-      mode: 'mtls',
-      caFile: join(pki, 'ca.pem'),
-      certFile: join(pki, 'developer.pem'),
-      keyFile: join(pki, 'developer.key'),
-    },
+    transport: developerTransport(flags.pki),
     defaultTimeoutMs: 30_000,
   });
   try {

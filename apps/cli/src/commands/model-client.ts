@@ -1,7 +1,7 @@
-import { join, resolve } from 'node:path';
 import { Code } from '@verdict/errors';
 import { createClient, type TypedClient } from '@verdict/grpc-kit';
 import { registryV1 } from '@verdict/proto';
+import { developerTransport } from './developer-transport';
 
 /** The registry's address in the dev stack (README's port table). */
 export const DEFAULT_REGISTRY_ADDRESS = '127.0.0.1:50053';
@@ -14,15 +14,9 @@ export type RegistryClient = TypedClient<typeof registryV1.RegistryService.metho
 
 /** Connects to the registry over mutual TLS with the local user's certificate from `verdict pki init`. */
 export function connectRegistry(flags: { address?: string; pki?: string }): RegistryClient {
-  const pki = resolve(flags.pki ?? '.verdict/pki');
   return createClient(registryV1.RegistryService, {
     address: flags.address ?? DEFAULT_REGISTRY_ADDRESS,
-    transport: {
-      mode: 'mtls',
-      caFile: join(pki, 'ca.pem'),
-      certFile: join(pki, 'developer.pem'),
-      keyFile: join(pki, 'developer.key'),
-    },
+    transport: developerTransport(flags.pki),
     defaultTimeoutMs: MODEL_CALL_TIMEOUT_MS,
   });
 }
