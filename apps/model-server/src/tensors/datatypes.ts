@@ -2,22 +2,14 @@
  * The Open Inference Protocol datatypes this server carries, and how each one maps to
  * onnxruntime-node's tensor types, typed arrays and InferTensorContents fields.
  */
+import type { OipDatatype } from '@verdict/model-zoo';
 
-/** An OIP datatype name that ONNX Runtime's JavaScript binding can feed and fetch. */
-export type Datatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES';
+/**
+ * An OIP datatype name that ONNX Runtime's JavaScript binding can feed and fetch: every one an
+ * ONNX file can declare except BF16, which onnxruntime-node cannot carry (such models are
+ * refused at load).
+ */
+export type Datatype = Exclude<OipDatatype, 'BF16'>;
 
 /** The InferTensorContents field that holds a datatype's typed elements. */
 export type ContentsField =
