@@ -5,11 +5,13 @@
 import { runAuditBench } from './audit';
 import { runModelServerBench } from './model-server';
 import { runRegistryBench } from './registry';
+import { runRouterBench } from './router';
 
 const BENCHES: Record<string, (options: { quick: boolean }) => Promise<object>> = {
   audit: runAuditBench,
   'model-server': runModelServerBench,
   registry: runRegistryBench,
+  router: runRouterBench,
 };
 
 async function main(argv: string[]): Promise<void> {

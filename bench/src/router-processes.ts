@@ -1,0 +1,308 @@
+/**
+ * The processes of bench/router besides the model server (model-server-processes.ts starts
+ * that): the Verdict router from its sources under tsx, nginx as the C proxy baseline, and the
+ * load generator; plus the CPU time of a process tree from /proc.
+ */
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { freePort, type MeasuredProcess } from './model-server-processes';
+import type { RouterLoadCommand, RouterLoadResult } from './router-load';
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const ROUTER_DIR = join(REPO_ROOT, 'apps', 'router');
+const START_TIMEOUT_MS = 60_000;
+const READY_POLL_MS = 100;
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** User plus system CPU time of one process (all its threads) so far, in microseconds. */
+export function procCpuUs(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Direct children of a process (Linux 3.5+: /proc/<pid>/task/<tid>/children). */
+function childPids(pid: number): number[] {
+  const tasks = execFileSync('ls', [`/proc/${pid}/task`])
+    .toString()
+    .trim()
+    .split('\n');
+  return tasks.flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .filter((entry) => entry !== '')
+      .map(Number),
+  );
+}
+
+function tsxChild(args: string[], cwd: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+}
+
+async function waitFor(
+  what: string,
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  describeFailure: () => string = () => '',
+): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `${what} exited with ${child.exitCode ?? child.signalCode}${describeFailure()}`,
+      );
+    if (await ready()) return;
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`${what} did not become ready${describeFailure()}`);
+    }
+    await new Promise((done) => setTimeout(done, READY_POLL_MS));
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done();
+    else child.once('exit', () => done());
+  });
+}
+
+/** mTLS files of one side. */
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** Settings of the router child. */
+export interface RouterSettings extends TlsFiles {
+  readonly dir: string;
+  readonly policyFile: string;
+  readonly tableFile: string;
+}
+
+/**
+ * Starts `apps/router/src/main.ts` with a static routing table file and waits for `/readyz`
+ * (ready once the table is loaded and a pool is healthy).
+ */
+export async function startRouter(settings: RouterSettings): Promise<MeasuredProcess> {
+  const grpcPort = await freePort();
+  const opsPort = await freePort();
+  const configFile = join(settings.dir, 'router.yaml');
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      grpc: { port: grpcPort },
+      ops: { port: opsPort },
+      tls: {
+        mode: 'mtls',
+        caFile: settings.caFile,
+        certFile: settings.certFile,
+        keyFile: settings.keyFile,
+      },
+      policyFile: settings.policyFile,
+      dataDir: join(settings.dir, 'router-data'),
+      log: { level: 'warn' },
+      shutdownGraceMs: 1000,
+    }),
+  );
+  const child = tsxChild(['src/main.ts'], ROUTER_DIR, {
+    VERDICT_CONFIG_FILE: configFile,
+    VERDICT_ROUTING_TABLE_FILE: settings.tableFile,
+  });
+  await waitFor('router', child, () =>
+    fetch(`http://127.0.0.1:${opsPort}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    ),
+  );
+  const exited = exitOf(child);
+  return {
+    pid: child.pid!,
+    address: `127.0.0.1:${grpcPort}`,
+    cpuUs: () => procCpuUs(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The nginx binary, or undefined when it is not installed. */
+export function findNginx(): string | undefined {
+  for (const candidate of [
+    '/usr/sbin/nginx',
+    '/usr/local/sbin/nginx',
+    '/usr/local/nginx/sbin/nginx',
+  ])
+    if (existsSync(candidate)) return candidate;
+  const found = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' });
+  return found.status === 0 && found.stdout.trim() !== '' ? found.stdout.trim() : undefined;
+}
+
+/** Settings of the nginx baseline. */
+export interface NginxSettings extends TlsFiles {
+  readonly binary: string;
+  readonly dir: string;
+  /** The model server both upstreams point at. */
+  readonly upstream: string;
+  /** Header the split is keyed on, e.g. `x-verdict-unit`. */
+  readonly unitHeader: string;
+  readonly workerProcesses: number;
+}
+
+/**
+ * nginx as a user would put it in front of model servers: HTTP/2 with mutual TLS towards the
+ * clients (`ssl_verify_client on`), `split_clients` on the unit header choosing between two
+ * upstream names 50/50, `grpc_pass grpcs://` with its own client certificate towards the model
+ * server (verified against the CA), upstream keepalive so connections are reused.
+ */
+export function nginxConfig(settings: NginxSettings & { port: number }): string {
+  const variable = `$http_${settings.unitHeader.toLowerCase().replace(/-/g, '_')}`;
+  const temp = (name: string) => join(settings.dir, `nginx-${name}`);
+  return `# bench/router: nginx grpc_pass baseline (generated)
+${process.getuid?.() === 0 ? 'user root root;\n' : ''}worker_processes ${settings.workerProcesses};
+daemon off;
+master_process on;
+pid ${join(settings.dir, 'nginx.pid')};
+error_log ${join(settings.dir, 'nginx-error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  # Long-lived connections on both hops, as gRPC clients and the router keep them (nginx's
+  # default of 1000 requests per connection would GOAWAY the load generator mid-run).
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  client_body_temp_path ${temp('client-body')};
+  proxy_temp_path ${temp('proxy')};
+  fastcgi_temp_path ${temp('fastcgi')};
+  uwsgi_temp_path ${temp('uwsgi')};
+  scgi_temp_path ${temp('scgi')};
+  split_clients "${variable}" $verdict_variant {
+    50% variant_a;
+    *   variant_b;
+  }
+  upstream variant_a {
+    server ${settings.upstream};
+    keepalive 256;
+    keepalive_requests 100000000;
+  }
+  upstream variant_b {
+    server ${settings.upstream};
+    keepalive 256;
+    keepalive_requests 100000000;
+  }
+  server {
+    listen 127.0.0.1:${settings.port} ssl http2;
+    ssl_protocols TLSv1.3;
+    ssl_certificate ${settings.certFile};
+    ssl_certificate_key ${settings.keyFile};
+    ssl_client_certificate ${settings.caFile};
+    ssl_verify_client on;
+    http2_max_concurrent_streams 256;
+    location / {
+      grpc_pass grpcs://$verdict_variant;
+      grpc_ssl_certificate ${settings.certFile};
+      grpc_ssl_certificate_key ${settings.keyFile};
+      grpc_ssl_trusted_certificate ${settings.caFile};
+      grpc_ssl_verify on;
+      grpc_ssl_name localhost;
+      grpc_ssl_protocols TLSv1.3;
+      grpc_ssl_session_reuse on;
+      add_header x-verdict-variant $verdict_variant always;
+    }
+  }
+}
+`;
+}
+
+/**
+ * Starts nginx (master and workers) and waits until it accepts connections. Its CPU time is that
+ * of the master and all workers together.
+ */
+export async function startNginx(settings: NginxSettings): Promise<MeasuredProcess> {
+  const port = await freePort();
+  const configFile = join(settings.dir, 'nginx.conf');
+  const errorLog = join(settings.dir, 'nginx-error.log');
+  await writeFile(configFile, nginxConfig({ ...settings, port }));
+  const child = spawn(settings.binary, ['-p', settings.dir, '-e', errorLog, '-c', configFile], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const logTail = () =>
+    existsSync(errorLog) ? `; ${errorLog}:\n${readFileSync(errorLog, 'utf8').slice(-2000)}` : '';
+  await waitFor(
+    'nginx',
+    child,
+    () =>
+      new Promise<boolean>((done) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          done(true);
+        });
+        socket.once('error', () => done(false));
+      }),
+    logTail,
+  );
+  const master = child.pid!;
+  // The workers are forked once at start-up; read their list once they are all there.
+  let workers: number[] = [];
+  for (let tries = 0; tries < 50; tries++) {
+    workers = childPids(master);
+    if (workers.length >= settings.workerProcesses) break;
+    await new Promise((done) => setTimeout(done, READY_POLL_MS));
+  }
+  const exited = exitOf(child);
+  return {
+    pid: master,
+    address: `127.0.0.1:${port}`,
+    cpuUs: () => [master, ...workers].reduce((sum, pid) => sum + procCpuUs(pid), 0),
+    async stop() {
+      // SIGTERM: fast shutdown of master and workers.
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The load generator process: one command at a time. */
+export interface RouterLoadGenerator {
+  run(command: RouterLoadCommand): Promise<RouterLoadResult>;
+  stop(): Promise<void>;
+}
+
+/** Starts the load generator (router-load.ts) in its own process. */
+export function startRouterLoadGenerator(): RouterLoadGenerator {
+  const child = tsxChild([join(__dirname, 'router-load.ts')], join(REPO_ROOT, 'bench'));
+  const lines: Interface = createInterface({ input: child.stdout! });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  return {
+    run(command) {
+      return new Promise((done, fail) => {
+        waiting.push((line) => {
+          const result = JSON.parse(line) as RouterLoadResult | { error: string };
+          if ('error' in result) fail(new Error(`load generator: ${result.error}`));
+          else done(result);
+        });
+        child.stdin!.write(`${JSON.stringify(command)}\n`);
+      });
+    },
+    async stop() {
+      const exited = exitOf(child);
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}

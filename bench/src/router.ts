@@ -1,0 +1,443 @@
+/**
+ * bench/router: what the router adds to a unary ModelInfer call, held against (a) clients
+ * calling the model server directly and (b) nginx `grpc_pass` with `split_clients` doing a 50/50
+ * split on the unit header between two upstream names (both the same model server), in one run.
+ * (c) The Verdict router serves a 50/50 A/B table over two versions of a 64-256-8 MLP on the
+ * same model server. Every side speaks the same mutual TLS with dev-PKI certificates, towards
+ * the clients and towards the model server. Load comes from a separate process
+ * (router-load.ts) at 1 in flight (latency) and 64 in flight (throughput ceiling), every call
+ * with its own unit id; sides alternate round by round; CPU per request of the proxy (router
+ * process, or nginx master and workers) and of the model server comes from /proc.
+ *
+ * `--without-router` measures (a) and (b) only, for when the router cannot start.
+ */
+import { writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, toBinary, toJsonString } from '@bufbuild/protobuf';
+import { buildMlp, type MlpOptions } from '@verdict/model-zoo';
+import { experimentsV1, inference } from '@verdict/proto';
+import { initDevPki } from '@verdict/security';
+import { startModelServer, type MeasuredProcess } from './model-server-processes';
+import type { RouterLoadResult } from './router-load';
+import {
+  findNginx,
+  startNginx,
+  startRouter,
+  startRouterLoadGenerator,
+  type RouterLoadGenerator,
+} from './router-processes';
+import { quantile, summarize } from './stats';
+
+/** The transport-bound model of BENCHMARKS.md, in two versions (different weights). */
+const MLP: MlpOptions = { inputSize: 64, hiddenSizes: [256], outputSize: 8, seed: 1 };
+const MODEL = 'mlp';
+const MODEL_CONFIG_YAML =
+  'max_batch_size: 64\ndynamic_batching:\n  max_queue_delay_microseconds: 0\n' +
+  'instance_group:\n  - count: 1\n    kind: KIND_CPU\nintra_op_thread_count: 1\n' +
+  'version_policy:\n  all: {}\n';
+const POLICY_YAML = `
+roles:
+  caller: [inference:invoke]
+bindings:
+  - principals:
+      - 'spiffe://verdict.local/ns/default/sa/loadgen'
+      - 'spiffe://verdict.local/ns/default/sa/router'
+      - 'spiffe://verdict.local/ns/default/sa/nginx'
+    roles: [caller]
+`;
+const UNIT_HEADER = 'x-verdict-unit';
+const VARIANT_HEADER = 'x-verdict-variant';
+const MODEL_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
+const IN_FLIGHT = [1, 64] as const;
+/** One nginx worker: the router is one process with one JS thread, so like for like. */
+const NGINX_WORKERS = 1;
+const SPREAD_WARNING = 0.2;
+const GOALS = {
+  addedP50VsNginx: 1.5,
+  cpuPerReqVsNginx: 2,
+  cpuUsPerReq: 100,
+  throughputVsNginx: 0.9,
+};
+
+interface Mode {
+  rounds: number;
+  /** Untimed load on each side once before the rounds, so every process is warm (JIT, TLS). */
+  prewarmMs: number;
+  warmupMs: number;
+  durationMs: number;
+}
+const QUICK: Mode = { rounds: 3, prewarmMs: 1000, warmupMs: 200, durationMs: 1000 };
+const FULL: Mode = { rounds: 5, prewarmMs: 3000, warmupMs: 500, durationMs: 4000 };
+
+const log = (message: string) => process.stderr.write(`bench/router: ${message}\n`);
+
+type SideName = 'direct' | 'nginx' | 'router';
+
+/** One side at one concurrency in one round. */
+interface SideRun {
+  perSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  /** CPU per request of the proxy process(es); undefined for the direct side. */
+  proxyCpuUs?: number;
+  modelServerCpuUs: number;
+  counted: Record<string, number>;
+}
+
+function seededRow(length: number, seed: number): Float32Array {
+  const row = new Float32Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    row[i] = state / 2 ** 32 - 0.5;
+  }
+  return row;
+}
+
+function requestMessage(): Uint8Array {
+  return toBinary(
+    inference.ModelInferRequestSchema,
+    create(inference.ModelInferRequestSchema, {
+      modelName: MODEL,
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1n, BigInt(MLP.inputSize)] }],
+      rawInputContents: [new Uint8Array(seededRow(MLP.inputSize, 1).buffer)],
+    }),
+  );
+}
+
+/** A 50/50 A/B experiment over versions 1 and 2 of the model, both on one pool. */
+function routingTableJson(modelServer: string): string {
+  const variant = (name: string, version: bigint, buckets: number[][], control: boolean) =>
+    create(experimentsV1.RouteVariantSchema, {
+      name,
+      target: { case: 'version', value: version },
+      pool: 'default',
+      buckets: buckets.map(([start, end]) => ({ start, end })),
+      control,
+    });
+  const table = create(experimentsV1.RoutingTableSchema, {
+    version: 1n,
+    pools: [{ name: 'default', region: 'local', endpoints: [modelServer] }],
+    models: [
+      {
+        model: MODEL,
+        defaultVariant: variant('default', 1n, [], true),
+        experiments: [
+          {
+            experimentId: 'bench-ab',
+            kind: experimentsV1.ExperimentKind.AB,
+            enabled: true,
+            salt: 'bench-ab',
+            variants: [
+              variant('a', 1n, [[0, 5000]], true),
+              variant('b', 2n, [[5000, 10000]], false),
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  return toJsonString(experimentsV1.RoutingTableSchema, table, { prettySpaces: 2 });
+}
+
+function summarizeSide(runs: SideRun[], label: string, spreadWide: string[]) {
+  const rate = summarize(runs.map((run) => run.perSecond));
+  if (rate.spread > SPREAD_WARNING) spreadWide.push(label);
+  const median = (pick: (run: SideRun) => number) => summarize(runs.map(pick)).median;
+  const proxy = runs.every((run) => run.proxyCpuUs !== undefined)
+    ? summarize(runs.map((run) => run.proxyCpuUs!))
+    : undefined;
+  const counted: Record<string, number> = {};
+  for (const run of runs)
+    for (const [key, count] of Object.entries(run.counted))
+      counted[key] = (counted[key] ?? 0) + count;
+  return {
+    req_per_s: Math.round(rate.median),
+    req_per_s_min: Math.round(rate.min),
+    req_per_s_max: Math.round(rate.max),
+    p50_us: Math.round(median((run) => run.p50)),
+    p50_us_min: Math.round(Math.min(...runs.map((run) => run.p50))),
+    p50_us_max: Math.round(Math.max(...runs.map((run) => run.p50))),
+    p90_us: Math.round(median((run) => run.p90)),
+    p99_us: Math.round(median((run) => run.p99)),
+    ...(proxy === undefined
+      ? {}
+      : {
+          proxy_cpu_us_per_req: round1(proxy.median),
+          proxy_cpu_us_per_req_min: round1(proxy.min),
+          proxy_cpu_us_per_req_max: round1(proxy.max),
+        }),
+    model_server_cpu_us_per_req: round1(median((run) => run.modelServerCpuUs)),
+    answered_by: counted,
+  };
+}
+
+const round1 = (value: number) => Number(value.toFixed(1));
+const round3 = (value: number) => Number(value.toFixed(3));
+
+function ratioSummary(ratios: number[]) {
+  const s = summarize(ratios);
+  return { median: round3(s.median), min: round3(s.min), max: round3(s.max) };
+}
+
+/** Runs the benchmark and returns its JSON result. */
+export async function runRouterBench({ quick }: { quick: boolean }): Promise<object> {
+  const mode = quick ? QUICK : FULL;
+  const withRouter = !process.argv.includes('--without-router');
+  const nginxBinary = findNginx();
+  if (nginxBinary === undefined) {
+    throw new Error(
+      'nginx is not installed: bench/router compares the router with nginx grpc_pass. ' +
+        'Install it (Debian: apt-get install -y nginx nghttp2-client) and run again.',
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'verdict-bench-router-'));
+  const started: Array<MeasuredProcess | RouterLoadGenerator> = [];
+  try {
+    const pki = await initDevPki({
+      dir: join(dir, 'pki'),
+      services: ['model-server', 'router', 'nginx'],
+      clientName: 'loadgen',
+    });
+    const tlsOf = (service: string) => ({
+      caFile: pki.caCert,
+      certFile: pki.services[service].cert,
+      keyFile: pki.services[service].key,
+    });
+    const repository = join(dir, 'models');
+    for (const version of [1, 2]) {
+      await mkdir(join(repository, MODEL, String(version)), { recursive: true });
+      await writeFile(
+        join(repository, MODEL, String(version), 'model.onnx'),
+        buildMlp({ ...MLP, seed: version }),
+      );
+    }
+    await writeFile(join(repository, MODEL, 'config.yaml'), MODEL_CONFIG_YAML);
+    const policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, POLICY_YAML);
+    const requestFile = join(dir, 'request.bin');
+    writeFileSync(requestFile, requestMessage());
+
+    log('starting the model server');
+    const modelServer = await startModelServer({
+      dir,
+      repository,
+      policyFile,
+      ...tlsOf('model-server'),
+      intraOpNumThreads: 1,
+    });
+    started.push(modelServer);
+    log(`starting nginx (${nginxBinary}, ${NGINX_WORKERS} worker)`);
+    const nginx = await startNginx({
+      binary: nginxBinary,
+      dir,
+      upstream: modelServer.address,
+      unitHeader: UNIT_HEADER,
+      workerProcesses: NGINX_WORKERS,
+      ...tlsOf('nginx'),
+    });
+    started.push(nginx);
+    const targets: Partial<Record<SideName, MeasuredProcess>> = { nginx };
+    if (withRouter) {
+      log('starting the router with a 50/50 A/B table over mlp:1 and mlp:2');
+      const tableFile = join(dir, 'routing-table.json');
+      await writeFile(tableFile, routingTableJson(modelServer.address));
+      const router = await startRouter({ dir, policyFile, tableFile, ...tlsOf('router') });
+      started.push(router);
+      targets.router = router;
+    }
+    const load = startRouterLoadGenerator();
+    started.push(load);
+
+    const sides: SideName[] = withRouter ? ['direct', 'nginx', 'router'] : ['direct', 'nginx'];
+    const addressOf = (side: SideName) =>
+      side === 'direct' ? modelServer.address : targets[side]!.address;
+    const measure = async (
+      side: SideName,
+      inFlight: number,
+      warmupMs: number,
+      durationMs: number,
+    ): Promise<SideRun> => {
+      const proxy = targets[side];
+      const proxyBefore = proxy?.cpuUs();
+      const serverBefore = modelServer.cpuUs();
+      const result: RouterLoadResult = await load.run({
+        address: addressOf(side),
+        caFile: pki.caCert,
+        certFile: pki.client.cert,
+        keyFile: pki.client.key,
+        path: MODEL_INFER_PATH,
+        messageFile: requestFile,
+        inFlight,
+        warmupMs,
+        durationMs,
+        unitHeader: UNIT_HEADER,
+        countHeader: VARIANT_HEADER,
+      });
+      const serverCpu = modelServer.cpuUs() - serverBefore;
+      const proxyCpu = proxy === undefined ? undefined : proxy.cpuUs() - proxyBefore!;
+      if (result.failures > 0)
+        throw new Error(
+          `${side}, ${inFlight} in flight: ${result.failures} of ${result.failures + result.requests} calls failed, first: ${result.firstFailure}`,
+        );
+      if (result.requests === 0) throw new Error(`${side}, ${inFlight} in flight: no calls`);
+      return {
+        perSecond: result.requests / result.seconds,
+        p50: quantile(result.latenciesUs, 0.5),
+        p90: quantile(result.latenciesUs, 0.9),
+        p99: quantile(result.latenciesUs, 0.99),
+        proxyCpuUs: proxyCpu === undefined ? undefined : proxyCpu / result.allRequests,
+        modelServerCpuUs: serverCpu / result.allRequests,
+        counted: result.counted,
+      };
+    };
+
+    log(`warming every side up: ${mode.prewarmMs} ms at 64 in flight, ${mode.prewarmMs} ms at 1`);
+    for (const side of sides) {
+      await measure(side, 64, 0, mode.prewarmMs);
+      await measure(side, 1, 0, mode.prewarmMs);
+    }
+
+    const runs = {} as Record<SideName, Record<number, SideRun[]>>;
+    for (const side of sides) runs[side] = { 1: [], 64: [] };
+    log(
+      `${mode.rounds} rounds x ${IN_FLIGHT.join('/')} in flight x ${sides.length} sides, ` +
+        `${mode.durationMs} ms each after ${mode.warmupMs} ms warm-up`,
+    );
+    for (let round = 0; round < mode.rounds; round++) {
+      for (const inFlight of IN_FLIGHT) {
+        // Rotate which side goes first so no side always meets a cold or a tired machine.
+        const order = sides.map((_, i) => sides[(i + round) % sides.length]);
+        const line: string[] = [];
+        for (const side of order) {
+          const run = await measure(side, inFlight, mode.warmupMs, mode.durationMs);
+          runs[side][inFlight].push(run);
+          line.push(
+            `${side} ${Math.round(run.perSecond)}/s p50 ${Math.round(run.p50)} us` +
+              (run.proxyCpuUs === undefined ? '' : ` proxy ${run.proxyCpuUs.toFixed(0)} us CPU`) +
+              ` server ${run.modelServerCpuUs.toFixed(0)} us CPU`,
+          );
+        }
+        log(`round ${round + 1}, ${inFlight} in flight: ${line.join('; ')}`);
+      }
+    }
+
+    const spreadWide: string[] = [];
+    const summary: Record<string, Record<number, ReturnType<typeof summarizeSide>>> = {};
+    for (const side of sides) {
+      summary[side] = {};
+      for (const inFlight of IN_FLIGHT)
+        summary[side][inFlight] = summarizeSide(
+          runs[side][inFlight],
+          `${side}.${inFlight}`,
+          spreadWide,
+        );
+    }
+    // Paired within each round: the sides of one round ran back to back.
+    const added = (side: SideName) =>
+      runs[side][1].map((run, i) => run.p50 - runs.direct[1][i].p50);
+    const addedNginx = summarize(added('nginx'));
+    let ratios: Record<string, number> = {};
+    let routerFigures: Record<string, unknown> = {};
+    let goals: Record<string, boolean> | undefined;
+    if (withRouter) {
+      const addedRouter = summarize(added('router'));
+      const addedRatio = ratioSummary(added('router').map((us, i) => us / added('nginx')[i]));
+      const cpuRatio = ratioSummary(
+        runs.router[64].map((run, i) => run.proxyCpuUs! / runs.nginx[64][i].proxyCpuUs!),
+      );
+      const throughputRatio = ratioSummary(
+        runs.router[64].map((run, i) => run.perSecond / runs.nginx[64][i].perSecond),
+      );
+      const cpuUs = summarize(runs.router[64].map((run) => run.proxyCpuUs!));
+      ratios = {
+        added_p50_vs_nginx: addedRatio.median,
+        added_p50_vs_nginx_min: addedRatio.min,
+        added_p50_vs_nginx_max: addedRatio.max,
+        cpu_per_req_vs_nginx: cpuRatio.median,
+        cpu_per_req_vs_nginx_min: cpuRatio.min,
+        cpu_per_req_vs_nginx_max: cpuRatio.max,
+        throughput_vs_nginx: throughputRatio.median,
+        throughput_vs_nginx_min: throughputRatio.min,
+        throughput_vs_nginx_max: throughputRatio.max,
+      };
+      routerFigures = {
+        cpu_us_per_req: round1(cpuUs.median),
+        cpu_us_per_req_min: round1(cpuUs.min),
+        cpu_us_per_req_max: round1(cpuUs.max),
+        router_added_p50_us: Math.round(addedRouter.median),
+        router_added_p50_us_min: Math.round(addedRouter.min),
+        router_added_p50_us_max: Math.round(addedRouter.max),
+      };
+      goals = {
+        added_p50_vs_nginx: addedRatio.median <= GOALS.addedP50VsNginx,
+        cpu_per_req_vs_nginx: cpuRatio.median <= GOALS.cpuPerReqVsNginx,
+        cpu_us_per_req: cpuUs.median < GOALS.cpuUsPerReq,
+        throughput_vs_nginx: throughputRatio.median >= GOALS.throughputVsNginx,
+      };
+    }
+    const nginxCpu = summarize(runs.nginx[64].map((run) => run.proxyCpuUs!));
+    if (spreadWide.length > 0)
+      log(`throughput spread of runs over ${SPREAD_WARNING * 100}%: ${spreadWide.join(', ')}`);
+    return {
+      bench: 'router',
+      ratios,
+      ...routerFigures,
+      nginx_cpu_us_per_req: round1(nginxCpu.median),
+      nginx_cpu_us_per_req_min: round1(nginxCpu.min),
+      nginx_cpu_us_per_req_max: round1(nginxCpu.max),
+      nginx_added_p50_us: Math.round(addedNginx.median),
+      nginx_added_p50_us_min: Math.round(addedNginx.min),
+      nginx_added_p50_us_max: Math.round(addedNginx.max),
+      ...(goals === undefined
+        ? { router: 'not measured (--without-router)' }
+        : { goals_met: goals }),
+      sides: summary,
+      spread_over_20pct: spreadWide,
+      config: {
+        quick,
+        rounds: mode.rounds,
+        rounds_note: 'each side runs once per round and concurrency; sides rotate which goes first',
+        prewarm_ms: mode.prewarmMs,
+        warmup_ms: mode.warmupMs,
+        duration_ms: mode.durationMs,
+        in_flight: IN_FLIGHT,
+        model: `${MLP.inputSize}-${MLP.hiddenSizes.join('-')}-${MLP.outputSize} FP32 MLP, versions 1 and 2, batch 1`,
+        transport:
+          'gRPC over mutual TLS (TLS 1.3, dev-PKI client certificates) on every hop of every side',
+        direct: 'load generator -> model server',
+        nginx:
+          `load generator -> nginx (${NGINX_WORKERS} worker, listen ssl http2, ssl_verify_client on, ` +
+          `split_clients on $http_x_verdict_unit 50/50 over two upstream names, grpc_pass grpcs:// ` +
+          'with grpc_ssl_certificate and upstream keepalive) -> model server; both upstreams are ' +
+          'the same model server',
+        router:
+          'load generator -> router (apps/router/src/main.ts under tsx, static table file: A/B ' +
+          `50/50 over mlp:1 and mlp:2 on one pool, sticky by ${UNIT_HEADER}) -> model server`,
+        unit: `every call its own ${UNIT_HEADER} value (u0, u1, ...)`,
+        load_generator:
+          'node:http2 client in a child process, one connection, pre-framed unary gRPC calls ' +
+          '(h2load 1.52 has no client-certificate option, so it cannot do mutual TLS)',
+        cpu_source:
+          '/proc/<pid>/stat utime+stime deltas (all threads) over warm-up and run, divided by the ' +
+          'successful calls of both; nginx: master plus workers; cpu ratios at 64 in flight',
+        added_p50: 'p50 at 1 in flight minus the direct p50 of the same round',
+        goals:
+          `added_p50_vs_nginx <= ${GOALS.addedP50VsNginx}, cpu_per_req_vs_nginx <= ` +
+          `${GOALS.cpuPerReqVsNginx}, cpu_us_per_req < ${GOALS.cpuUsPerReq}, ` +
+          `throughput_vs_nginx >= ${GOALS.throughputVsNginx}`,
+      },
+      env: {
+        cpus: cpus().length,
+        node: process.version,
+        load_average: loadavg().map((value) => Number(value.toFixed(2))),
+      },
+    };
+  } finally {
+    for (const process of started.reverse()) await process.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
