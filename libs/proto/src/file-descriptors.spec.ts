@@ -13,6 +13,7 @@ describe('fileDescriptors', () => {
       'inference/grpc_service',
       'inference/model_config',
       'verdict/audit/v1/audit',
+      'verdict/drift/v1/drift',
       'verdict/experiments/v1/experiments',
       'verdict/registry/v1/registry',
     ]);

@@ -5,6 +5,7 @@ import { file_grpc_reflection_v1alpha_reflection } from './gen/grpc/reflection/v
 import { file_inference_grpc_service } from './gen/inference/grpc_service_pb';
 import { file_inference_model_config } from './gen/inference/model_config_pb';
 import { file_verdict_audit_v1_audit } from './gen/verdict/audit/v1/audit_pb';
+import { file_verdict_drift_v1_drift } from './gen/verdict/drift/v1/drift_pb';
 import { file_verdict_experiments_v1_experiments } from './gen/verdict/experiments/v1/experiments_pb';
 import { file_verdict_registry_v1_registry } from './gen/verdict/registry/v1/registry_pb';
 
@@ -18,6 +19,7 @@ const moduleFiles: readonly DescFile[] = [
   file_verdict_registry_v1_registry,
   file_verdict_experiments_v1_experiments,
   file_verdict_audit_v1_audit,
+  file_verdict_drift_v1_drift,
 ];
 
 /**

@@ -14,4 +14,5 @@ export * as reflectionV1alpha from './gen/grpc/reflection/v1alpha/reflection_pb'
 export * as registryV1 from './gen/verdict/registry/v1/registry_pb';
 export * as experimentsV1 from './gen/verdict/experiments/v1/experiments_pb';
 export * as auditV1 from './gen/verdict/audit/v1/audit_pb';
+export * as driftV1 from './gen/verdict/drift/v1/drift_pb';
 export { fileDescriptors } from './file-descriptors';

@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary, type DescService } from '@bufbuild/protobuf';
-import { auditV1, experimentsV1, registryV1 } from './index';
+import { auditV1, driftV1, experimentsV1, registryV1 } from './index';
 
 function methodKinds(service: DescService): string[] {
   return service.methods.map((method) => `${method.name} ${method.methodKind}`);
@@ -58,6 +58,16 @@ describe('own APIs', () => {
       'GetConsistencyProof unary',
       'Query unary',
       'Export server_streaming',
+    ]);
+  });
+
+  it('drift takes profiles and samples and reports windows and alerts', () => {
+    expect(methodKinds(driftV1.DriftService)).toEqual([
+      'PutReferenceProfile unary',
+      'GetReferenceProfile unary',
+      'RecordInputSamples unary',
+      'GetDriftStatus unary',
+      'ListDriftAlerts unary',
     ]);
   });
 

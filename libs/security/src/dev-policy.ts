@@ -33,8 +33,8 @@ roles:
   admin: ['*']
   # Forwards inference to model servers, follows routing tables, sends exposure events.
   router: [inference:invoke, experiment:read, experiment:ingest, audit:append]
-  # Downloads model artifacts and follows aliases.
-  model-server: [model:read, audit:append]
+  # Downloads model artifacts, follows aliases, sends sampled inputs for drift detection.
+  model-server: [model:read, experiment:ingest, audit:append]
   # Reads models and drift profiles; promotes winners, including to production.
   experiment-analyzer: [model:read, model:deploy, model:deploy:production, audit:append]
   # Every platform service may append audit records.

@@ -1,4 +1,4 @@
-import { auditV1, experimentsV1, inference, registryV1 } from '@verdict/proto';
+import { auditV1, driftV1, experimentsV1, inference, registryV1 } from '@verdict/proto';
 import {
   AUDIT_PERMISSIONS,
   EXPERIMENTS_PERMISSIONS,
@@ -13,7 +13,12 @@ describe('RPC permission tables', () => {
     [
       'experiments',
       EXPERIMENTS_PERMISSIONS,
-      [experimentsV1.ExperimentService, experimentsV1.RoutingService, experimentsV1.IngestService],
+      [
+        experimentsV1.ExperimentService,
+        experimentsV1.RoutingService,
+        experimentsV1.IngestService,
+        driftV1.DriftService,
+      ],
     ],
     ['audit', AUDIT_PERMISSIONS, [auditV1.AuditService]],
   ])('%s: maps exactly the methods of the generated services', (_name, permissions, services) => {

@@ -49,7 +49,7 @@ export const REGISTRY_PERMISSIONS: RpcPermissions = table('verdict.registry.v1.R
   RewrapKeys: 'model:admin',
 });
 
-/** verdict.experiments.v1: experiments, routing tables and event ingest. */
+/** verdict.experiments.v1 (experiments, routing tables and event ingest) and verdict.drift.v1, both served by the analyzer. */
 export const EXPERIMENTS_PERMISSIONS: RpcPermissions = {
   ...table('verdict.experiments.v1.ExperimentService', {
     CreateExperiment: 'experiment:write',
@@ -71,6 +71,13 @@ export const EXPERIMENTS_PERMISSIONS: RpcPermissions = {
     RecordExposures: 'experiment:ingest',
     RecordShadowComparisons: 'experiment:ingest',
     RecordOutcomes: 'experiment:ingest',
+  }),
+  ...table('verdict.drift.v1.DriftService', {
+    PutReferenceProfile: 'model:publish',
+    GetReferenceProfile: 'model:read',
+    RecordInputSamples: 'experiment:ingest',
+    GetDriftStatus: 'experiment:read',
+    ListDriftAlerts: 'experiment:read',
   }),
 };
 
