@@ -9,17 +9,19 @@ import {
 import { AUDIT_ROOT_USAGE, auditRootCommand } from './commands/audit-root';
 import { AUDIT_VERIFY_USAGE, auditVerifyCommand } from './commands/audit-verify';
 import { DEV_USAGE, devCommand } from './commands/dev';
+import { EXPERIMENT_USAGE, experimentCommand } from './commands/experiment';
 import { HEALTH_USAGE, healthCommand } from './commands/health';
 import { INFER_USAGE, inferCommand } from './commands/infer';
 import { MODEL_USAGE, modelCommand } from './commands/model';
 import { PKI_USAGE, pkiInitCommand } from './commands/pki';
+import { ROUTES_USAGE, routesCommand } from './commands/routes';
 import { STATS_USAGE, statsCommand } from './commands/stats';
 import type { CommandResult } from './commands/command';
 
 const USAGE = `verdict: the Verdict command line
 
 Commands:
-${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE, STATS_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, EXPERIMENT_USAGE, ROUTES_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE, STATS_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
 
 Run a command with --help for details.`;
 
@@ -60,9 +62,31 @@ async function run(argv: string[]): Promise<CommandResult> {
       description: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      // verdict experiment ...
+      file: { type: 'string' },
+      kind: { type: 'string' },
+      variant: { type: 'string', multiple: true },
+      control: { type: 'string' },
+      pool: { type: 'string' },
+      metric: { type: 'string' },
+      'metric-type': { type: 'string' },
+      guardrail: { type: 'string', multiple: true },
+      method: { type: 'string' },
+      alpha: { type: 'string' },
+      'auto-apply': { type: 'boolean' },
+      'unit-type': { type: 'string' },
+      interval: { type: 'string' },
+      'min-sample-size': { type: 'string' },
+      'min-duration': { type: 'string' },
+      'max-duration': { type: 'string' },
+      reason: { type: 'string' },
+      // verdict routes show
+      metrics: { type: 'string' },
     },
   });
   if (positionals[0] === 'model') return modelCommand(positionals.slice(1), values);
+  if (positionals[0] === 'experiment') return experimentCommand(positionals.slice(1), values);
+  if (positionals[0] === 'routes') return routesCommand(positionals.slice(1), values);
   const command = positionals.join(' ');
   const usage: Record<string, string> = {
     dev: DEV_USAGE,
