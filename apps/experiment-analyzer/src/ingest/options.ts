@@ -1,0 +1,51 @@
+/** Options of the ingest; every bound of its memory is here. */
+export interface IngestOptions {
+  /**
+   * Width of the time windows statistics are kept in (epoch-aligned), in milliseconds. Results
+   * select whole windows, so this is the resolution of a results time range.
+   * @default 3_600_000 (one hour)
+   */
+  windowMs?: number;
+  /**
+   * Event ids remembered for deduplication, per process: a replay is recognised while its id is
+   * among the last dedupCapacity/2 to dedupCapacity ids seen (about 30 bytes each).
+   * @default 2_000_000
+   */
+  dedupCapacity?: number;
+  /**
+   * Request ids remembered for attributing outcomes by request id (about 120 bytes each).
+   * @default 500_000
+   */
+  requestIndexCapacity?: number;
+  /**
+   * Unit ids remembered for attributing outcomes by unit id and for counting distinct units
+   * (about 150 bytes each).
+   * @default 1_000_000
+   */
+  unitIndexCapacity?: number;
+  /**
+   * Outcomes observed longer than this after the exposure are not attributed.
+   * @default 604_800_000 (7 days)
+   */
+  attributionWindowMs?: number;
+  /**
+   * Interval of the background flush that retries increments a failed flush left pending.
+   * @default 1_000
+   */
+  flushIntervalMs?: number;
+  /**
+   * Event times further than this in the future (clock skew) are replaced by the arrival time.
+   * @default 300_000 (5 minutes)
+   */
+  maxFutureSkewMs?: number;
+}
+
+export const INGEST_DEFAULTS: Required<IngestOptions> = {
+  windowMs: 3_600_000,
+  dedupCapacity: 2_000_000,
+  requestIndexCapacity: 500_000,
+  unitIndexCapacity: 1_000_000,
+  attributionWindowMs: 604_800_000,
+  flushIntervalMs: 1_000,
+  maxFutureSkewMs: 300_000,
+};

@@ -1,0 +1,104 @@
+/**
+ * Where the sufficient statistics live in the Store, shared by ingest (writer) and results
+ * (reader).
+ *
+ * Every statistic is a counter `analyzer/stats/<experiment>/<window>/<variant>/<metric>/<field>`
+ * (parts URI-encoded, window = its start in epoch milliseconds). Counters cannot be listed, so
+ * each counter name is also a member `<window>/<variant>/<metric>/<field>` of the sorted set
+ * `analyzer/stats-index/<experiment>` with the window start as score: results read the members
+ * whose window overlaps the range and then exactly those counters, never raw events.
+ */
+
+/** Built-in binary metric: share of exposures whose status code was not OK. */
+export const ERROR_RATE_METRIC = 'error_rate';
+/** Built-in latency metric, from `latency_us` of exposures. */
+export const LATENCY_METRIC = 'latency';
+/** Internal metric holding distinct units (first exposures) and their expected counts. */
+export const UNITS_METRIC = '_units';
+/** Internal metric of shadow comparisons (per shadow variant). */
+export const SHADOW_METRIC = '_shadow';
+/** Prefix of the internal CUPED metric of an outcome metric with a covariate. */
+export const CUPED_PREFIX = '_cuped:';
+
+/** Field names of the counters; integer counters use incrementBy, the rest incrementFloat. */
+export const FIELD = {
+  /** Observations (requests for error_rate and latency, outcomes for outcome metrics). */
+  n: 'n',
+  /** Successes of a binary metric (errors for error_rate). */
+  successes: 's',
+  sum: 'sum',
+  sumSquares: 'sum2',
+  /** Latency histogram bucket i is field `h<i>`. */
+  bucketPrefix: 'h',
+  /** Σ over first exposures of the variant's normalised configured weight at that time. */
+  expected: 'expected',
+  /** CUPED sums: covariate x, cross product x·y. */
+  sumX: 'x',
+  sumXSquares: 'x2',
+  sumXY: 'xy',
+  /** Shadow fields. */
+  shadowErrors: 'err',
+  shadowOk: 'ok',
+  agree: 'agree',
+  meanAbsDiff: 'mad',
+  meanAbsDiffSquares: 'mad2',
+  latencyDiff: 'ld',
+  latencyDiffSquares: 'ld2',
+} as const;
+
+const INTEGER_FIELDS = new Set<string>([
+  FIELD.n,
+  FIELD.successes,
+  FIELD.shadowErrors,
+  FIELD.shadowOk,
+  FIELD.agree,
+]);
+
+/** True for fields kept with incrementBy (counts); false for float sums. */
+export function isIntegerField(field: string): boolean {
+  return INTEGER_FIELDS.has(field) || field.startsWith(FIELD.bucketPrefix);
+}
+
+const e = encodeURIComponent;
+
+/** The sorted set listing an experiment's counters. */
+export function indexKey(experimentId: string): string {
+  return `analyzer/stats-index/${e(experimentId)}`;
+}
+
+/** Member of the index for one counter. */
+export function indexMember(window: number, variant: string, metric: string, field: string) {
+  return `${window}/${e(variant)}/${e(metric)}/${e(field)}`;
+}
+
+/** The counter named by an index member. */
+export function counterKey(experimentId: string, member: string): string {
+  return `analyzer/stats/${e(experimentId)}/${member}`;
+}
+
+/** Entry holding the largest absolute output difference of a shadow variant in a window. */
+export function shadowMaxKey(experimentId: string, window: number, variant: string): string {
+  return `analyzer/shadow-max/${e(experimentId)}/${window}/${e(variant)}`;
+}
+
+/** Parts of an index member. */
+export interface ParsedMember {
+  readonly window: number;
+  readonly variant: string;
+  readonly metric: string;
+  readonly field: string;
+}
+
+/** Splits an index member written by {@link indexMember}; undefined for a foreign member. */
+export function parseMember(member: string): ParsedMember | undefined {
+  const parts = member.split('/');
+  if (parts.length !== 4) return undefined;
+  const window = Number(parts[0]);
+  if (!Number.isSafeInteger(window)) return undefined;
+  return {
+    window,
+    variant: decodeURIComponent(parts[1]),
+    metric: decodeURIComponent(parts[2]),
+    field: decodeURIComponent(parts[3]),
+  };
+}
