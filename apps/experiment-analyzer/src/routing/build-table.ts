@@ -1,0 +1,156 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { experimentsV1 } from '@verdict/proto';
+import { layoutBuckets, layoutOf } from '@verdict/routing';
+import type { PoolConfig } from '../config';
+
+type Experiment = experimentsV1.Experiment;
+type Variant = experimentsV1.Variant;
+type RouteVariant = experimentsV1.RouteVariant;
+
+const { ExperimentState, VariantRole } = experimentsV1;
+
+/** What a routing table is built from. */
+export interface TableInput {
+  /** Version the new table gets. */
+  version: bigint;
+  now: Date;
+  pools: readonly PoolConfig[];
+  /** Every experiment, in any state and order. */
+  experiments: readonly Experiment[];
+  /** The table in force, whose bucket layouts the new one keeps where weights allow. */
+  previous: experimentsV1.RoutingTable | undefined;
+}
+
+function routeVariant(variant: Variant, buckets: readonly { start: number; end: number }[]) {
+  return create(experimentsV1.RouteVariantSchema, {
+    name: variant.name,
+    target:
+      variant.target.case === 'version'
+        ? { case: 'version', value: variant.target.value }
+        : variant.target.case === 'alias'
+          ? { case: 'alias', value: variant.target.value }
+          : { case: undefined },
+    pool: variant.pool,
+    buckets: buckets.map((span) => ({ start: span.start, end: span.end })),
+    control: variant.role === VariantRole.CONTROL,
+  });
+}
+
+/** The control of an experiment (validation guarantees exactly one). */
+export function controlOf(experiment: Experiment): Variant {
+  const control = experiment.variants.find((variant) => variant.role === VariantRole.CONTROL);
+  if (control === undefined) throw new Error(`experiment ${experiment.id} has no control`);
+  return control;
+}
+
+/** Variants that answer requests (everything but shadows), in definition order. */
+export function answeringVariants(experiment: Experiment): Variant[] {
+  return experiment.variants.filter((variant) => variant.role !== VariantRole.SHADOW);
+}
+
+function previousRoutes(table: experimentsV1.RoutingTable | undefined) {
+  const routes = new Map<string, experimentsV1.ExperimentRoute>();
+  for (const model of table?.models ?? []) {
+    for (const route of model.experiments) routes.set(route.experimentId, route);
+  }
+  return routes;
+}
+
+/**
+ * The route of a running, paused or stopped experiment: buckets laid out from its weights,
+ * starting from its previous layout so a weight change moves only the units that must move.
+ */
+function experimentRoute(
+  experiment: Experiment,
+  previous: experimentsV1.ExperimentRoute | undefined,
+): experimentsV1.ExperimentRoute {
+  const answering = answeringVariants(experiment);
+  const layout = layoutBuckets(
+    previous === undefined ? undefined : layoutOf(previous.variants),
+    answering.map((variant) => ({ name: variant.name, weight: variant.weight })),
+  );
+  const shadow = experiment.variants.find((variant) => variant.role === VariantRole.SHADOW);
+  return create(experimentsV1.ExperimentRouteSchema, {
+    experimentId: experiment.id,
+    kind: experiment.kind,
+    enabled: experiment.state === ExperimentState.RUNNING,
+    salt: experiment.salt,
+    layer: experiment.layer,
+    ...(experiment.layerRange === undefined ? {} : { layerRange: experiment.layerRange }),
+    targeting: experiment.targeting,
+    variants: answering.map((variant) => routeVariant(variant, layout.get(variant.name) ?? [])),
+    ...(shadow === undefined
+      ? {}
+      : {
+          shadow: {
+            variant: routeVariant(shadow, []),
+            sampleRate: shadow.shadowSampleRate,
+          },
+        }),
+    unitParameter: experiment.unitParameter,
+    failoverToControl: experiment.failoverToControl,
+    experimentVersion: experiment.version,
+  });
+}
+
+function timeOf(timestamp: { seconds: bigint; nanos: number } | undefined): number {
+  return timestamp === undefined ? 0 : timestampDate(timestamp as never).getTime();
+}
+
+/**
+ * Where a model's requests outside every experiment go: the control of its newest experiment
+ * that still routes (running, paused or stopped); when all have concluded, the winner of the
+ * one that concluded last (its control when it concluded without a winner).
+ */
+function defaultVariant(experiments: readonly Experiment[]): Variant {
+  const routing = experiments.filter((e) => e.state !== ExperimentState.CONCLUDED);
+  if (routing.length > 0) {
+    const newest = routing.reduce((a, b) => (timeOf(b.createTime) > timeOf(a.createTime) ? b : a));
+    return controlOf(newest);
+  }
+  const last = experiments.reduce((a, b) => (timeOf(b.endTime) >= timeOf(a.endTime) ? b : a));
+  return last.variants.find((variant) => variant.name === last.winner) ?? controlOf(last);
+}
+
+/**
+ * Builds the complete routing table from every experiment. Drafts route nothing. Running
+ * experiments are enabled; paused and stopped ones stay in the table disabled (routers send
+ * their units to control, and the layout is kept for a restart); concluded ones leave the
+ * table and their winner becomes the model's default. Models are sorted by name, experiments
+ * by creation time, so equal inputs give equal tables.
+ */
+export function buildRoutingTable(input: TableInput): experimentsV1.RoutingTable {
+  const byModel = new Map<string, Experiment[]>();
+  for (const experiment of input.experiments) {
+    if (experiment.state === ExperimentState.DRAFT) continue;
+    if (experiment.state === ExperimentState.UNSPECIFIED) continue;
+    const list = byModel.get(experiment.model) ?? [];
+    list.push(experiment);
+    byModel.set(experiment.model, list);
+  }
+  const previous = previousRoutes(input.previous);
+  const models = [...byModel.keys()].sort().map((model) => {
+    const experiments = byModel
+      .get(model)!
+      .sort((a, b) => timeOf(a.createTime) - timeOf(b.createTime) || (a.id < b.id ? -1 : 1));
+    const routes = experiments
+      .filter((experiment) => experiment.state !== ExperimentState.CONCLUDED)
+      .map((experiment) => experimentRoute(experiment, previous.get(experiment.id)));
+    return create(experimentsV1.ModelRouteSchema, {
+      model,
+      defaultVariant: routeVariant(defaultVariant(experiments), []) as RouteVariant,
+      experiments: routes,
+    });
+  });
+  return create(experimentsV1.RoutingTableSchema, {
+    version: input.version,
+    createTime: timestampFromDate(input.now),
+    pools: input.pools.map((pool) => ({
+      name: pool.name,
+      region: pool.region,
+      endpoints: [...pool.endpoints],
+    })),
+    models,
+  });
+}

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createAuditSink,
+  createGrpcAuditTransport,
+  type AuditSink,
+  type AuditTransport,
+} from '@verdict/audit-client';
+import { UnavailableError } from '@verdict/errors';
+import type { ClientTransportOptions, DenialEvent, ServiceContext } from '@verdict/grpc-kit';
+import { auditV1, experimentsV1 } from '@verdict/proto';
+import {
+  createAuthorizer,
+  loadPolicyFile,
+  parsePolicy,
+  servicePrincipal,
+  serviceSpiffeId,
+  spiffeIdFromCertificate,
+} from '@verdict/security';
+import { createRedisStore, openMemoryStore, type Store } from '@verdict/store';
+import type { Config } from '../config';
+import { createAccess, type Actor } from '../experiments/access';
+import { createDecisionLoop, type DecisionLoop } from '../experiments/decision-loop';
+import { createExperiments } from '../experiments/experiments';
+import { createRegistryClient, type ModelRegistry } from '../experiments/model-registry';
+import { createRoutingTables } from '../routing/routing-tables';
+import { createExperimentHandlers, createIngestHandlers, createRoutingHandlers } from './handlers';
+import type { EvaluatePolicy, IngestPort, ResultsPort } from './stats-contract';
+
+/** How long stopping waits for queued audit records to reach the audit service. */
+const AUDIT_FLUSH_ON_STOP_MS = 5000;
+
+/** The statistics half of the analyzer, as its modules export it (see stats-contract.ts). */
+export interface StatsModules {
+  createIngest(deps: {
+    store: Store;
+    experiment(id: string): experimentsV1.Experiment | undefined;
+    now(): Date;
+    logger: ServiceContext<Config>['logger'];
+  }): IngestPort;
+  createResultsReader(store: Store): ResultsPort;
+  evaluatePolicy: EvaluatePolicy;
+}
+
+/** The analyzer's setup step and denial hook for runServiceProcess. */
+export interface AnalyzerService {
+  setup(context: ServiceContext<Config>): Promise<{ stop: () => Promise<void> }>;
+  /** Audits calls refused before they reach the analyzer (by the per-method check). */
+  onDenied(event: DenialEvent): void;
+}
+
+/** Options of {@link createAnalyzerService}. */
+export interface AnalyzerServiceOptions {
+  /** The statistics modules; without them GetResults and IngestService answer UNIMPLEMENTED and no policy runs. */
+  stats?: StatsModules;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** Audit sink to record through (tests pass an in-memory one); default: the audit service from the configuration, spooled. */
+  audit?: AuditSink;
+}
+
+/** Wires store, audit, routing tables, experiments, statistics and the decision loop. */
+export function createAnalyzerService(options: AnalyzerServiceOptions = {}): AnalyzerService {
+  let audit: AuditSink | undefined;
+  const now = options.now ?? (() => new Date());
+  return {
+    onDenied(event) {
+      audit?.record({
+        actor: event.principal.id,
+        action: 'authz.deny',
+        resource: event.method,
+        outcome: auditV1.Outcome.DENIED,
+        details: { reason: event.reason },
+      });
+    },
+    async setup({ config, server, logger, metrics }) {
+      const store = await openStore(config);
+      const transport = auditTransport(config);
+      audit =
+        options.audit ??
+        (await createAuditSink({
+          transport,
+          spoolFile: join(config.dataDir, 'audit-spool'),
+          logger,
+          metrics,
+        }));
+      const policy =
+        config.policyFile === undefined
+          ? parsePolicy('roles: {}\nbindings: []\n', 'built-in deny-all policy')
+          : await loadPolicyFile(config.policyFile);
+      const registry: ModelRegistry | undefined =
+        config.registry.address === undefined
+          ? undefined
+          : createRegistryClient({
+              address: config.registry.address,
+              transport: clientTransport(config),
+            });
+      // Ingest looks experiments up synchronously per event: it reads this cache, refreshed on
+      // every routing-table change (every experiment change makes one).
+      const cache = new Map<string, experimentsV1.Experiment>();
+      const experimentsRef: { all?: () => Promise<experimentsV1.Experiment[]> } = {};
+      const tables = createRoutingTables({
+        store,
+        pools: config.pools,
+        experiments: () => experimentsRef.all!(),
+        now,
+      });
+      const experiments = createExperiments({
+        store,
+        access: createAccess(createAuthorizer(policy), audit),
+        pools: config.pools,
+        tables,
+        ...(registry === undefined ? {} : { registry }),
+        now,
+      });
+      experimentsRef.all = async () => {
+        const all = await experiments.stored.all();
+        cache.clear();
+        for (const experiment of all) cache.set(experiment.id, experiment);
+        return all;
+      };
+      const table = await tables.rebuild(true);
+      logger.info(
+        { table_version: String(table.version), experiments: cache.size },
+        'routing table ready',
+      );
+      const refresh = new AbortController();
+      void (async () => {
+        // Other replicas' changes reach this one's ingest cache through their table versions.
+        for await (const newer of tables.watch(table.version, refresh.signal)) {
+          logger.debug({ table_version: String(newer.version) }, 'routing table changed');
+          await experimentsRef.all!();
+        }
+      })().catch((error: unknown) =>
+        logger.warn({ error: String(error) }, 'experiment cache refresh stopped'),
+      );
+
+      const stats = options.stats;
+      const ingest = stats?.createIngest({ store, experiment: (id) => cache.get(id), now, logger });
+      const results = stats?.createResultsReader(store);
+      let loop: DecisionLoop | undefined;
+      if (stats !== undefined && results !== undefined) {
+        loop = createDecisionLoop({
+          experiments,
+          results,
+          evaluate: stats.evaluatePolicy,
+          store,
+          actor: analyzerActor(config),
+          tickMs: config.decision.tickMs,
+          canMoveAlias: registry !== undefined,
+          logger,
+          now,
+        });
+        loop.start();
+      }
+      server.add(experimentsV1.ExperimentService, createExperimentHandlers(experiments, results));
+      server.add(experimentsV1.RoutingService, createRoutingHandlers(tables));
+      server.add(experimentsV1.IngestService, createIngestHandlers(ingest));
+      return {
+        async stop() {
+          refresh.abort();
+          await loop?.stop();
+          await ingest?.close();
+          registry?.close();
+          // Without an audit service nothing can be flushed; the spool keeps the records.
+          await audit?.close(config.audit.address === undefined ? 0 : AUDIT_FLUSH_ON_STOP_MS);
+          (transport as { close?: () => void }).close?.();
+          await store.close();
+        },
+      };
+    },
+  };
+}
+
+/** The identity automatic decisions are recorded under: the SPIFFE ID of the analyzer's certificate. */
+function analyzerActor(config: Config): Actor {
+  const id =
+    config.tls.mode === 'mtls' && config.tls.certFile !== undefined
+      ? spiffeIdFromCertificate(readFileSync(config.tls.certFile))
+      : undefined;
+  return {
+    principal: servicePrincipal(
+      id ?? serviceSpiffeId(config.trustDomain, 'default', 'experiment-analyzer'),
+    ),
+    traceId: '',
+  };
+}
+
+function openStore(config: Config): Promise<Store> | Store {
+  if (config.store.backend === 'redis') return createRedisStore({ url: config.store.redisUrl! });
+  return openMemoryStore({ file: join(config.dataDir, 'store.log') });
+}
+
+function clientTransport(config: Config): ClientTransportOptions {
+  const { mode, caFile, certFile, keyFile } = config.tls;
+  return mode === 'mesh'
+    ? { mode: 'mesh' }
+    : { mode: 'mtls', caFile: caFile!, certFile: certFile!, keyFile: keyFile! };
+}
+
+function auditTransport(config: Config): AuditTransport {
+  const address = config.audit.address;
+  if (address === undefined) {
+    // Records are kept in the spool, never dropped, until an audit address is configured.
+    return {
+      append: () =>
+        Promise.reject(new UnavailableError('no audit address configured (VERDICT_AUDIT_ADDRESS)')),
+    };
+  }
+  return createGrpcAuditTransport({ address, transport: clientTransport(config) });
+}
