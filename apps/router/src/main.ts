@@ -1,17 +1,13 @@
-import { runServiceProcess, unimplementedService } from '@verdict/grpc-kit';
-import { inference } from '@verdict/proto';
+import { runServiceProcess } from '@verdict/grpc-kit';
 import { INFERENCE_PERMISSIONS } from '@verdict/security';
 import { readConfig } from './config';
+import { setupRouter } from './router-service';
 
-// The public inference entry that splits traffic between model variants. Until its issue lands, the API answers UNIMPLEMENTED.
+// The public inference entry: splits live traffic between model variants by the routing table
+// (from the experiment analyzer or a watched file) and forwards it to the model servers.
 runServiceProcess({
   name: 'router',
   readConfig,
   permissions: INFERENCE_PERMISSIONS,
-  async setup({ server }) {
-    server.add(
-      inference.GRPCInferenceService,
-      unimplementedService(inference.GRPCInferenceService),
-    );
-  },
+  setup: setupRouter,
 });

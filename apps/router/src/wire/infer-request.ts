@@ -177,3 +177,26 @@ export function forEachInputChunk(bytes: Buffer, visit: (chunk: Buffer) => void)
     fields.skip();
   }
 }
+
+const responseCursor = new FieldCursor();
+
+/** model_version (field 2) of an encoded ModelInferResponse; '' when absent or unreadable. */
+export function readResponseVersion(bytes: Buffer): string {
+  let version = '';
+  try {
+    responseCursor.reset(bytes);
+    while (responseCursor.next()) {
+      if (
+        responseCursor.field === MODEL_VERSION &&
+        responseCursor.wireType === WireType.LENGTH_DELIMITED
+      ) {
+        version = responseCursor.string();
+      } else {
+        responseCursor.skip();
+      }
+    }
+  } catch {
+    return version;
+  }
+  return version;
+}

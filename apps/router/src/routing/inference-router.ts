@@ -1,0 +1,427 @@
+import { randomUUID } from 'node:crypto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { Code, UnavailableError, UnimplementedError } from '@verdict/errors';
+import type { CallContext, CallOptions, RawServiceImpl } from '@verdict/grpc-kit';
+import { inference } from '@verdict/proto';
+import {
+  defaultVariantFor,
+  routeRequest,
+  shouldShadow,
+  type RouteDecision,
+} from '@verdict/routing';
+import type { ServingAudit } from '../audit/serving-audit';
+import type { EventReporter } from '../events/event-reporter';
+import type { RouterMetrics } from '../observability/router-metrics';
+import { codeOf, forwardUnary, type ForwardedMethod } from '../pools/forward';
+import type { ShadowRunner } from '../shadow/shadow-runner';
+import type { RouterState, RouterStateHolder } from '../table/router-state';
+import { lengthDelimited } from '../wire/protobuf-wire';
+import { readInferRequestHead, readResponseVersion } from '../wire/infer-request';
+import { WireRequestAttributes } from './request-attributes';
+import { resolvePool } from './resolve-pool';
+import { versionedRequest } from './versioned-request';
+
+/** Trailer names on routed answers (shared decision; docs/routing.md). */
+export const TRAILER_EXPERIMENT = 'x-verdict-experiment';
+export const TRAILER_VARIANT = 'x-verdict-variant';
+export const TRAILER_TABLE_VERSION = 'x-verdict-table-version';
+
+export interface InferenceRouterOptions {
+  holder: RouterStateHolder;
+  metrics: RouterMetrics;
+  events: EventReporter;
+  shadow: ShadowRunner;
+  /** Absent: no audit records (tests of routing alone). */
+  audit?: ServingAudit;
+  /** @default 'x-verdict-unit' */
+  unitHeader?: string;
+  /** @default 'x-verdict-residency' */
+  residencyHeader?: string;
+  /** Deadline of a forwarded call whose client sent none; 0 for none. @default 30000 */
+  defaultTimeoutMs?: number;
+  /** Requests of one ModelStreamInfer stream forwarded at once; answers keep request order. @default 64 */
+  maxStreamInFlight?: number;
+  /** Reported by ServerMetadata. @default '0.1.0' */
+  version?: string;
+}
+
+/** One answered request, whatever happened on the way. */
+interface Outcome {
+  response?: Buffer;
+  error?: unknown;
+}
+
+/**
+ * GRPCInferenceService in raw-bytes mode: routes ModelInfer and each ModelStreamInfer request by
+ * the routing table in force, forwards the bytes unchanged but for an appended model_version,
+ * and reports every request (metrics, exposure events, audit, shadow copies) off the answer's
+ * path.
+ */
+export class InferenceRouter {
+  private readonly unitHeader: string;
+  private readonly residencyHeader: string;
+  private readonly defaultTimeoutMs: number;
+  private readonly maxStreamInFlight: number;
+  private readonly requestIdPrefix = `router-${randomUUID()}-`;
+  private requestSequence = 0;
+
+  constructor(private readonly options: InferenceRouterOptions) {
+    this.unitHeader = options.unitHeader ?? 'x-verdict-unit';
+    this.residencyHeader = options.residencyHeader ?? 'x-verdict-residency';
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.maxStreamInFlight = options.maxStreamInFlight ?? 64;
+  }
+
+  /** Ready: a table is in force and at least one of its pools has a healthy endpoint. */
+  ready(): boolean {
+    const state = this.options.holder.current;
+    if (state === undefined) return false;
+    const now = Date.now();
+    for (const pool of state.pools.values()) if (pool.healthy(now)) return true;
+    return false;
+  }
+
+  /** The service implementation to register with `server.addRaw`. */
+  service(): RawServiceImpl<(typeof inference.GRPCInferenceService)['method']> {
+    const encode = <S extends Parameters<typeof create>[0]>(schema: S, init: object) =>
+      Buffer.from(toBinary(schema, create(schema, init as never)));
+    return {
+      serverLive: async () => encode(inference.ServerLiveResponseSchema, { live: true }),
+      serverReady: async () => encode(inference.ServerReadyResponseSchema, { ready: this.ready() }),
+      serverMetadata: async () =>
+        encode(inference.ServerMetadataResponseSchema, {
+          name: 'verdict-router',
+          version: this.options.version ?? '0.1.0',
+          extensions: [],
+        }),
+      modelReady: (request, context) => this.forwardModelCall('modelReady', request, context),
+      modelMetadata: (request, context) => this.forwardModelCall('modelMetadata', request, context),
+      modelConfig: (request, context) => this.forwardModelCall('modelConfig', request, context),
+      modelInfer: async (request, context) => {
+        const outcome = await this.infer(request, context);
+        if (outcome.error !== undefined) throw outcome.error;
+        return outcome.response!;
+      },
+      modelStreamInfer: (requests, context) => this.streamInfer(requests, context),
+      modelStatistics: async () => {
+        throw new UnimplementedError('ModelStatistics on the router (ask a model server)');
+      },
+      repositoryIndex: async () => {
+        throw new UnimplementedError('RepositoryIndex on the router (ask a model server)');
+      },
+      repositoryModelLoad: async () => {
+        throw new UnimplementedError('RepositoryModelLoad on the router (ask a model server)');
+      },
+      repositoryModelUnload: async () => {
+        throw new UnimplementedError('RepositoryModelUnload on the router (ask a model server)');
+      },
+    };
+  }
+
+  /** Routes and forwards one ModelInferRequest; never rejects, the outcome carries the error. */
+  async infer(request: Buffer, context: CallContext): Promise<Outcome> {
+    const started = performance.now();
+    let head;
+    let state: RouterState | undefined;
+    let decision: RouteDecision;
+    let requestId: string;
+    try {
+      head = readInferRequestHead(request);
+      state = this.options.holder.current;
+      if (state === undefined) throw new UnavailableError('the router has no routing table yet');
+      requestId =
+        head.id !== '' ? head.id : this.requestIdPrefix + (this.requestSequence++).toString(36);
+      decision = routeRequest(
+        state.table,
+        head.modelName,
+        new WireRequestAttributes(context.requestHeaders, request, head.hasParameters, requestId),
+        { unitHeader: this.unitHeader },
+      );
+    } catch (error) {
+      return { error };
+    }
+    const residency = context.requestHeaders.get(this.residencyHeader);
+    const experiment = decision.experiment;
+    const experimentId = experiment === undefined ? '' : experiment.id;
+    context.setTrailer(TRAILER_EXPERIMENT, experimentId);
+    context.setTrailer(TRAILER_VARIANT, decision.variant.name);
+    context.setTrailer(TRAILER_TABLE_VERSION, String(decision.tableVersion));
+    const callOptions: CallOptions = { timeoutMs: this.timeoutOf(context), signal: context.signal };
+
+    let variant = decision.variant;
+    let response: Buffer | undefined;
+    let failure: unknown;
+    try {
+      response = await forwardUnary(
+        resolvePool(state, variant.pool.name, head.modelName, residency),
+        'modelInfer',
+        versionedRequest(request, variant, head.modelVersion),
+        callOptions,
+      );
+    } catch (error) {
+      failure = error;
+    }
+    const metrics = this.options.metrics;
+    const timeMs = Date.now() - (performance.now() - started);
+    if (
+      failure !== undefined &&
+      experiment?.failoverToControl === true &&
+      !variant.control &&
+      this.mayFailOver(failure, context)
+    ) {
+      // The treatment's failure is what the experiment measures; control only rescues the caller.
+      const code = codeOf(failure);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.request(head.modelName, experimentId, variant.name, code, seconds);
+      this.expose(decision, requestId, variant.version, undefined, code, seconds, timeMs);
+      metrics.failover(head.modelName, experimentId, variant.name, decision.control.name);
+      variant = decision.control;
+      context.setTrailer(TRAILER_VARIANT, variant.name);
+      failure = undefined;
+      try {
+        response = await forwardUnary(
+          resolvePool(state, variant.pool.name, head.modelName, residency),
+          'modelInfer',
+          versionedRequest(request, variant, head.modelVersion),
+          callOptions,
+        );
+      } catch (error) {
+        failure = error;
+      }
+      const code2 = failure === undefined ? 0 : codeOf(failure);
+      metrics.request(
+        head.modelName,
+        experimentId,
+        variant.name,
+        code2,
+        (performance.now() - started) / 1000,
+      );
+      this.audit(
+        context,
+        head.modelName,
+        variant.version,
+        response,
+        experimentId,
+        variant.name,
+        code2,
+        started,
+        request,
+        decision.unitId,
+        requestId,
+        timeMs,
+      );
+      return failure === undefined ? { response } : { error: failure };
+    }
+
+    const code = failure === undefined ? 0 : codeOf(failure);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.request(head.modelName, experimentId, variant.name, code, seconds);
+    if (experiment !== undefined) {
+      this.expose(decision, requestId, variant.version, response, code, seconds, timeMs);
+      const shadow = experiment.shadow;
+      if (
+        shadow !== undefined &&
+        response !== undefined &&
+        shouldShadow(shadow.sampleRate, requestId)
+      ) {
+        this.options.shadow.schedule({
+          state,
+          experimentId,
+          primaryVariant: variant.name,
+          shadow: shadow.variant,
+          request,
+          requestId,
+          primaryResponse: response,
+          primaryLatencyUs: seconds * 1e6,
+          timeMs,
+          residency,
+        });
+      }
+    }
+    this.audit(
+      context,
+      head.modelName,
+      variant.version,
+      response,
+      experimentId,
+      variant.name,
+      code,
+      started,
+      request,
+      decision.unitId,
+      requestId,
+      timeMs,
+    );
+    return failure === undefined ? { response } : { error: failure };
+  }
+
+  private expose(
+    decision: RouteDecision,
+    requestId: string,
+    version: bigint | undefined,
+    response: Buffer | undefined,
+    statusCode: number,
+    seconds: number,
+    timeMs: number,
+  ): void {
+    this.options.events.exposure({
+      experimentId: decision.experiment!.id,
+      variant: decision.variant.name,
+      unitId: decision.unitId,
+      requestId,
+      model: decision.model,
+      modelVersion: modelVersionOf(version, response),
+      timeMs,
+      latencyUs: seconds * 1e6,
+      statusCode,
+      tableVersion: decision.tableVersion,
+    });
+  }
+
+  private audit(
+    context: CallContext,
+    model: string,
+    version: bigint | undefined,
+    response: Buffer | undefined,
+    experiment: string,
+    variant: string,
+    statusCode: number,
+    started: number,
+    request: Buffer,
+    unitId: string,
+    requestId: string,
+    timeMs: number,
+  ): void {
+    this.options.audit?.record({
+      actor: context.principal.id,
+      model,
+      version: modelVersionOf(version, response),
+      experiment,
+      variant,
+      latencyUs: (performance.now() - started) * 1000,
+      statusCode,
+      request,
+      unitId,
+      requestId,
+      traceparent: context.requestHeaders.get('traceparent'),
+      timeMs,
+    });
+  }
+
+  /** A treatment failure falls over unless the caller gave up or the deadline passed. */
+  private mayFailOver(error: unknown, context: CallContext): boolean {
+    const code = codeOf(error);
+    return !context.signal.aborted && code !== Code.CANCELLED && code !== Code.DEADLINE_EXCEEDED;
+  }
+
+  private timeoutOf(context: CallContext): number {
+    const deadline = context.deadline;
+    if (deadline === undefined) return this.defaultTimeoutMs;
+    return Math.max(1, deadline.getTime() - Date.now());
+  }
+
+  /**
+   * ModelReady, ModelMetadata, ModelConfig: to the variant a request without a unit gets
+   * outside experiments. A version the caller names is kept; otherwise the variant's is set.
+   */
+  private async forwardModelCall(
+    method: ForwardedMethod,
+    request: Buffer,
+    context: CallContext,
+  ): Promise<Buffer> {
+    const head = readInferRequestHead(request, 'name');
+    const state = this.options.holder.current;
+    if (state === undefined) throw new UnavailableError('the router has no routing table yet');
+    const variant = defaultVariantFor(state.table, head.modelName);
+    context.setTrailer(TRAILER_EXPERIMENT, '');
+    context.setTrailer(TRAILER_VARIANT, variant.name);
+    context.setTrailer(TRAILER_TABLE_VERSION, String(state.table.version));
+    const pool = resolvePool(
+      state,
+      variant.pool.name,
+      head.modelName,
+      context.requestHeaders.get(this.residencyHeader),
+    );
+    const bytes = head.modelVersion === '' ? versionedRequest(request, variant, '') : request;
+    return forwardUnary(pool, method, bytes, {
+      timeoutMs: this.timeoutOf(context),
+      signal: context.signal,
+    });
+  }
+
+  /**
+   * ModelStreamInfer: each request is routed and forwarded on its own (up to
+   * `maxStreamInFlight` at once); answers are written in request order, a failed request
+   * becomes an error message on the stream, which stays open. The trailers name the last
+   * request's experiment and variant.
+   */
+  private async *streamInfer(
+    requests: AsyncIterable<Buffer>,
+    context: CallContext,
+  ): AsyncIterable<Buffer> {
+    const queue: Array<Promise<Buffer>> = [];
+    let finished = false;
+    let readError: unknown;
+    let wakeWriter: (() => void) | undefined;
+    let wakeReader: (() => void) | undefined;
+    const reader = (async () => {
+      try {
+        for await (const request of requests) {
+          while (queue.length >= this.maxStreamInFlight) {
+            await new Promise<void>((resolve) => (wakeReader = resolve));
+          }
+          queue.push(
+            this.infer(request, context).then((outcome) => streamMessage(outcome, request)),
+          );
+          wakeWriter?.();
+        }
+      } catch (error) {
+        readError = error;
+      } finally {
+        finished = true;
+        wakeWriter?.();
+      }
+    })();
+    for (;;) {
+      if (queue.length > 0) {
+        const message = await queue[0];
+        queue.shift();
+        wakeReader?.();
+        yield message;
+        continue;
+      }
+      if (finished) break;
+      await new Promise<void>((resolve) => (wakeWriter = resolve));
+      wakeWriter = undefined;
+    }
+    await reader;
+    if (readError !== undefined) throw readError;
+  }
+}
+
+/** The version that answered: the variant's, else what the answer says. */
+function modelVersionOf(version: bigint | undefined, response: Buffer | undefined): string {
+  if (version !== undefined) return String(version);
+  return response === undefined ? '' : readResponseVersion(response);
+}
+
+/** ModelStreamInferResponse for one outcome: the answer bytes wrapped as field 2, or an error. */
+function streamMessage(outcome: Outcome, request: Buffer): Buffer {
+  if (outcome.response !== undefined) return lengthDelimited(2, outcome.response);
+  let id = '';
+  try {
+    id = readInferRequestHead(request).id;
+  } catch {
+    // The request did not parse; the error message says why.
+  }
+  const error = outcome.error as { message?: string; details?: string };
+  return Buffer.from(
+    toBinary(
+      inference.ModelStreamInferResponseSchema,
+      create(inference.ModelStreamInferResponseSchema, {
+        errorMessage: `${Code[codeOf(outcome.error)] ?? codeOf(outcome.error)}: ${error?.details ?? error?.message ?? String(outcome.error)}`,
+        inferResponse: { id },
+      }),
+    ),
+  );
+}
