@@ -12,7 +12,7 @@ export const T0 = Date.UTC(2026, 0, 1);
 export function testExperiment(
   overrides: MessageInitShape<typeof experimentsV1.ExperimentSchema> = {},
 ): experimentsV1.Experiment {
-  return create(experimentsV1.ExperimentSchema, {
+  const init: MessageInitShape<typeof experimentsV1.ExperimentSchema> = {
     id: 'exp-1',
     name: 'test',
     team: 'ml',
@@ -38,8 +38,8 @@ export function testExperiment(
     },
     version: 1n,
     startTime: timestampFromMs(T0),
-    ...overrides,
-  });
+  };
+  return create(experimentsV1.ExperimentSchema, { ...init, ...overrides } as typeof init);
 }
 
 /** An exposure event. */
