@@ -38,7 +38,7 @@ export interface StatsModules {
     now(): Date;
     logger: ServiceContext<Config>['logger'];
   }): IngestPort;
-  createResultsReader(store: Store): ResultsPort;
+  createResultsReader(store: Store, options: { now: () => Date }): ResultsPort;
   evaluatePolicy: EvaluatePolicy;
 }
 
@@ -137,7 +137,7 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
 
       const stats = options.stats;
       const ingest = stats?.createIngest({ store, experiment: (id) => cache.get(id), now, logger });
-      const results = stats?.createResultsReader(store);
+      const results = stats?.createResultsReader(store, { now });
       let loop: DecisionLoop | undefined;
       if (stats !== undefined && results !== undefined) {
         loop = createDecisionLoop({

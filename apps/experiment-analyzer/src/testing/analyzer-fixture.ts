@@ -10,6 +10,7 @@ import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
 import { readConfig } from '../config';
 import { createAnalyzerService, type StatsModules } from '../service/analyzer-service';
+import { STATS_MODULES } from '../service/stats-modules';
 
 const { ExperimentKind, VariantRole, MetricType, MetricDirection } = experimentsV1;
 
@@ -67,7 +68,7 @@ export async function startAnalyzerFixture(
   const audit = createMemoryAuditSink();
   const analyzer = createAnalyzerService({
     audit,
-    ...(options.stats === undefined ? {} : { stats: options.stats }),
+    stats: options.stats ?? STATS_MODULES,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const service = await runService({
