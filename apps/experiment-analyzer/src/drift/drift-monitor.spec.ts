@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Code } from '@verdict/errors';
 import { createRandom, type Random } from '@verdict/stats';
 import { createDriftMonitor, type DriftAlert } from './drift-monitor';
-import { buildReferenceProfile, type FeatureRow, type FeatureSpec } from './reference-profile';
+import { buildReferenceProfile } from './reference-profile';
 import {
   DELIVERY_HEADER,
   SIGNATURE_HEADER,
@@ -12,27 +12,25 @@ import {
   verifyWebhookSignature,
 } from './retraining-trigger';
 
-const FEATURES: FeatureSpec[] = [
-  { name: 'length', kind: 'numeric' },
-  { name: 'links', kind: 'numeric' },
-  { name: 'language', kind: 'categorical' },
-];
 const LINKS_SD = 2;
 const WINDOW = 1000;
 
-/** Rows from the reference distribution, with `shift` standard deviations added to `links`. */
-function rows(random: Random, count: number, shift = 0): FeatureRow[] {
-  return Array.from({ length: count }, () => {
-    const u = random.uniform();
-    return [
-      random.normal(),
-      5 + LINKS_SD * (random.normal() + shift),
-      u < 0.5 ? 'en' : u < 0.8 ? 'de' : 'fr',
-    ];
-  });
+/** Rows of a 3-column input, with `shift` standard deviations added to column 1 ("links"). */
+function rows(random: Random, count: number, shift = 0): number[][] {
+  return Array.from({ length: count }, () => [
+    random.normal(),
+    5 + LINKS_SD * (random.normal() + shift),
+    random.uniform() * 10,
+  ]);
 }
 
-const profile = buildReferenceProfile('spam', '1', FEATURES, rows(createRandom(7), 20_000));
+const profile = buildReferenceProfile({
+  model: 'spam',
+  version: '1',
+  input: 'features',
+  source: 'test',
+  rows: rows(createRandom(7), 20_000),
+});
 
 /** A real HTTP receiver that checks signatures; answers 500 to the first `failFirst` deliveries. */
 async function startWebhook(secret: string, failFirst = 0) {
@@ -119,7 +117,9 @@ describe('drift monitor', () => {
       expect(windows).toEqual(new Array(12).fill(true));
       expect(monitor.alerts().map((alert) => alert.time)).toEqual([3_000, 8_000]);
       expect(
-        monitor.alerts().every((alert) => alert.features.map((f) => f.feature).join() === 'links'),
+        monitor
+          .alerts()
+          .every((alert) => alert.features.map((f) => f.feature).join() === 'features[1]'),
       ).toBe(true);
       // The first delivery failed with a 500 and was retried: one accepted delivery per alert.
       expect(webhook.attempts()).toBe(3);
@@ -131,21 +131,55 @@ describe('drift monitor', () => {
           .sort(),
       );
       expect(webhook.deliveries.every((delivery) => delivery.valid)).toBe(true);
-      expect(webhook.deliveries[0].body.features.map((feature) => feature.name)).toEqual(['links']);
+      expect(webhook.deliveries[0].body.features.map((feature) => feature.name)).toEqual([
+        'features[1]',
+      ]);
     } finally {
       await webhook.close();
     }
   });
 
-  it('rejects a row of the wrong shape or kind, naming it, and counts nothing', () => {
+  it('rejects a row that lacks a feature or has a wrong value, naming it, and counts nothing', () => {
     const monitor = createDriftMonitor({ profile, windowRows: 2, onAlert: () => undefined });
     expect(() => monitor.observe([1, 2])).toThrow(
       expect.objectContaining({ code: Code.INVALID_ARGUMENT }),
     );
-    expect(() => monitor.observe([1, 'x', 'en'])).toThrow(
-      /rows\[0\]\[1\] \(links\).*finite number/,
-    );
-    monitor.observe([0, 5, 'en']);
-    expect(monitor.alerts()).toEqual([]);
+    expect(() => monitor.observe([1, Number.NaN, 3])).toThrow(/features\[1\].*finite number/);
+    expect(monitor.pending()).toBe(0);
+    monitor.observe([0, 5, 1]);
+    expect(monitor.pending()).toBe(1);
+  });
+
+  it('watches a wide sparse input through its row norm, non-zero count and most variable columns', () => {
+    const random = createRandom(3);
+    const sparse = (count: number, density: number) =>
+      Array.from({ length: count }, () =>
+        Array.from({ length: 256 }, (_, column) =>
+          random.uniform() < density * (1 + (column % 4)) ? 1 : 0,
+        ),
+      );
+    const wide = buildReferenceProfile({
+      model: 'spam',
+      version: '2',
+      input: 'features',
+      source: 'test',
+      rows: sparse(5_000, 0.02),
+    });
+    expect(wide.features.map((feature) => feature.name).slice(0, 2)).toEqual([
+      'features.row_l1',
+      'features.row_nonzero',
+    ]);
+    expect(wide.features).toHaveLength(18);
+    const alerts: string[][] = [];
+    const monitor = createDriftMonitor({
+      profile: wide,
+      windowRows: 500,
+      persistWindows: 2,
+      onAlert: (alert) => alerts.push(alert.features.map((feature) => feature.feature)),
+    });
+    // Longer messages: more words per row.
+    for (const row of sparse(1_000, 0.03)) monitor.observe(row);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toEqual(expect.arrayContaining(['features.row_l1', 'features.row_nonzero']));
   });
 });

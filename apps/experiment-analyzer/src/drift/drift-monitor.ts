@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '@verdict/errors';
-import { checkRow, type FeatureRow, type ReferenceProfile } from './reference-profile';
+import type { driftV1 } from '@verdict/proto';
+import { featureRow, isCategorical, type InputRow } from './reference-profile';
 import {
   compareWindow,
   DEFAULT_DRIFT_THRESHOLDS,
@@ -10,7 +11,7 @@ import {
 
 /** When a drift alert is raised. */
 export interface DriftMonitorOptions {
-  readonly profile: ReferenceProfile;
+  readonly profile: driftV1.ReferenceProfile;
   /** Live rows compared with the reference at a time. @default 1000 */
   readonly windowRows?: number;
   /**
@@ -58,8 +59,17 @@ export interface DriftAlert {
 
 /** Watches one model version's live inputs against its reference profile. */
 export interface DriftMonitor {
-  /** Adds a sampled live row; evaluates a window when one is due. Throws InvalidArgumentError for a malformed row. */
-  observe(row: FeatureRow): void;
+  /**
+   * Adds a sampled live row of the profile's input; evaluates a window when one is due. Throws
+   * InvalidArgumentError for a row that lacks a feature or has one of the wrong kind, and
+   * then adds nothing.
+   */
+  observe(row: InputRow): void;
+  /** Throws InvalidArgumentError, naming `field`, for a row {@link observe} would refuse. */
+  check(row: InputRow, field?: string): void;
+  readonly profile: driftV1.ReferenceProfile;
+  /** Rows waiting for the next evaluation. */
+  pending(): number;
   /** Alerts raised so far, newest last. */
   alerts(): readonly DriftAlert[];
 }
@@ -124,15 +134,37 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     }
   }
 
+  /** The row's feature values; throws InvalidArgumentError for a missing or wrong one. */
+  function checkedValues(row: InputRow, field: string) {
+    const values = featureRow(profile, row);
+    values.forEach((value, i) => {
+      const feature = profile.features[i];
+      const ok = isCategorical(feature)
+        ? typeof value === 'string'
+        : typeof value === 'number' && Number.isFinite(value);
+      if (!ok) {
+        throw new InvalidArgumentError({
+          field: `${field} (feature ${feature.name})`,
+          expected: isCategorical(feature) ? 'a category (string)' : 'a finite number',
+          received: String(value),
+        });
+      }
+    });
+    return values;
+  }
+
   return {
+    profile,
+    check: (row, field = 'row') => void checkedValues(row, field),
     observe(row) {
-      checkRow(row, profile.features, seen);
-      row.forEach((value, column) => (ring[column][next] = value));
+      const values = checkedValues(row, 'row');
+      values.forEach((value, column) => (ring[column][next] = value));
       next = (next + 1) % windowRows;
       seen++;
       // The first window is evaluated as soon as it is full, later ones every stepRows rows.
       if (seen >= windowRows && (seen - windowRows) % stepRows === 0) evaluate();
     },
+    pending: () => (seen < windowRows ? seen : (seen - windowRows) % stepRows),
     alerts: () => raised,
   };
 }
