@@ -31,4 +31,7 @@ export {
   DEFAULT_UNIT_HEADER,
   SHADOW_SALT,
 } from './route-request';
+export { parseRoutingTableText } from './parse-routing-table';
+export type { RoutingTableFormat } from './parse-routing-table';
+export { decodeProtoJson } from './proto-json';
 export { isEndpoint } from './endpoint';
