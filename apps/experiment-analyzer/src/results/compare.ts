@@ -243,13 +243,26 @@ export function compareLatency(
       break;
     }
   }
-  const above = (counts: readonly number[]) => counts.slice(cut + 1).reduce((s, v) => s + v, 0);
-  const mood = compareBinary(
-    { n: c.n, successes: above(control) },
-    { n: t.n, successes: above(treatment) },
-    method,
-    alpha,
-  );
+  // Split at the bucket holding the pooled quantile, counting that bucket above or below,
+  // whichever leaves a share above nearest 1 - q without emptying a side. The cut depends on the
+  // pooled data only, so under "same distribution" the test stays valid (exchangeability).
+  const tail = (counts: readonly number[], from: number) =>
+    counts.slice(from).reduce((s, v) => s + v, 0);
+  const target = (1 - q) * total;
+  const cuts = [cut + 1, cut]
+    .map((from) => ({ from, above: tail(pooled, from) }))
+    .filter(({ above }) => above > 0 && above < total)
+    .sort((a, b) => Math.abs(a.above - target) - Math.abs(b.above - target));
+  const from = cuts[0]?.from;
+  const mood =
+    from === undefined
+      ? { pValue: 1, chanceHigher: undefined }
+      : compareBinary(
+          { n: c.n, successes: tail(control, from) },
+          { n: t.n, successes: tail(treatment, from) },
+          method,
+          alpha,
+        );
   const ratio = (a: number, b: number) => (b > 0 ? a / b - 1 : 0);
   return {
     difference: tPoint - cPoint,

@@ -136,13 +136,16 @@ describe('results from stored sufficient statistics', () => {
       { n: 2000, successes: 50 },
       { alpha: 0.05 },
     );
-    // Latency: every control request at 1 ms, every treatment one at 2 ms: no request lies
-    // above the pooled p99, so Mood's test has nothing to compare (p = 1).
-    const adjusted = holm([abs.pValue, errors.pValue, 1], 0.05).adjusted;
+    // Latency: every control request at 1 ms, every treatment one at 2 ms. Nothing lies above
+    // the bucket of the pooled p99, so Mood's test splits at that bucket: all treatment
+    // requests are at or above it, no control request is.
+    const mood = twoProportionZTest({ n: 2000, successes: 0 }, { n: 2000, successes: 2000 });
+    const adjusted = holm([abs.pValue, errors.pValue, mood.pValue], 0.05).adjusted;
     expect(click.pValue).toBeCloseTo(adjusted[0], 12);
     expect(metric(results, 'treatment', 'error_rate').pValue).toBeCloseTo(adjusted[1], 12);
     expect(metric(results, 'treatment', 'error_rate').significant).toBe(adjusted[1] <= 0.05);
-    expect(metric(results, 'treatment', 'latency').pValue).toBe(1);
+    expect(metric(results, 'treatment', 'latency').pValue).toBeCloseTo(adjusted[2], 12);
+    expect(metric(results, 'treatment', 'latency').significant).toBe(true);
     expect(metric(results, 'control', 'click').lift).toBe(0);
 
     expect(results.srm?.chiSquare).toBe(0);
