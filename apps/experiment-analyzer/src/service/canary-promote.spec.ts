@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { durationFromMs, timestampNow } from '@bufbuild/protobuf/wkt';
+import { createClient, type ClientTransportOptions } from '@verdict/grpc-kit';
+import { buildMlp } from '@verdict/model-zoo';
+import { experimentsV1, registryV1 } from '@verdict/proto';
+import { compileRoutingTable } from '@verdict/routing';
+import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
+import { spamAb } from '../testing/analyzer-fixture';
+import { startChildService, type ChildService } from '../testing/child-services';
+
+const { ExperimentKind, ExperimentState, DecisionAction, DecisionMethod } = experimentsV1;
+const UNITS_PER_BATCH = 2000;
+/** Long enough that a batch sent right after a decision lands before the next evaluation. */
+const INTERVAL_MS = 2000;
+
+async function upload(
+  client: ReturnType<typeof createClient<typeof registryV1.RegistryService.method>>,
+  seed: number,
+) {
+  const bytes = buildMlp({ inputSize: 8, hiddenSizes: [16], outputSize: 2, seed });
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const messages = [
+    {
+      content: {
+        case: 'header',
+        value: { model: 'spam', sha256, sizeBytes: BigInt(bytes.length) },
+      },
+    },
+    { content: { case: 'chunk', value: bytes } },
+  ];
+  return (await client.uploadVersion(messages as Iterable<never>)).version!.number;
+}
+
+/** One round of traffic split by the current weights; treatment answers correctly more often. */
+function round(experiment: experimentsV1.Experiment, batch: number) {
+  const [control, treatment] = experiment.variants;
+  const share = treatment!.weight / (control!.weight + treatment!.weight);
+  const treated = Math.round(UNITS_PER_BATCH * share);
+  const events: experimentsV1.ExposureEvent[] = [];
+  const outcomes: experimentsV1.Outcome[] = [];
+  for (let i = 0; i < UNITS_PER_BATCH; i++) {
+    const variant = i < treated ? treatment! : control!;
+    const index = i < treated ? i : i - treated;
+    const request = `b${batch}-${variant.name}-${index}`;
+    events.push(
+      create(experimentsV1.ExposureEventSchema, {
+        eventId: `x-${request}`,
+        experimentId: experiment.id,
+        variant: variant.name,
+        unitId: `u-${request}`,
+        requestId: request,
+        model: 'spam',
+        modelVersion: variant.name === 'control' ? '1' : '2',
+        time: timestampNow(),
+        latencyUs: 1500n,
+        statusCode: 0,
+      }),
+    );
+    // 70% correct on control, 80% on the canary, spread evenly.
+    const correct = index % 10 < (variant.name === 'control' ? 7 : 8) ? 1 : 0;
+    outcomes.push(
+      create(experimentsV1.OutcomeSchema, {
+        eventId: `o-${request}`,
+        subject: { case: 'requestId', value: request },
+        experimentId: experiment.id,
+        metric: 'correct',
+        value: correct,
+        time: timestampNow(),
+      }),
+    );
+  }
+  return { events, outcomes };
+}
+
+describe('analyzer and registry as child processes: a better canary is stepped up and promoted', () => {
+  let dir: string;
+  let pki: DevPki;
+  let registry: ChildService;
+  let analyzer: ChildService;
+  let developer: ClientTransportOptions;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'verdict-analyzer-canary-'));
+    pki = await initDevPki({ dir: join(dir, 'pki') });
+    const policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, devPolicyYaml());
+    developer = {
+      mode: 'mtls',
+      caFile: pki.caCert,
+      certFile: pki.client.cert,
+      keyFile: pki.client.key,
+    };
+    registry = await startChildService({
+      app: 'registry',
+      identity: 'registry',
+      pki,
+      policyFile,
+      dataDir: join(dir, 'registry'),
+    });
+    analyzer = await startChildService({
+      app: 'experiment-analyzer',
+      identity: 'experiment-analyzer',
+      pki,
+      policyFile,
+      dataDir: join(dir, 'analyzer'),
+      env: { VERDICT_REGISTRY_ADDRESS: registry.address, VERDICT_DECISION_TICK_MS: '100' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await analyzer?.stop();
+    await registry?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  const clients: { close(): void }[] = [];
+  afterEach(() => clients.splice(0).forEach((c) => c.close()));
+
+  it('steps the canary 10% -> 30% -> 50% while guardrails hold, then promotes it and moves production', async () => {
+    const models = createClient(registryV1.RegistryService, {
+      address: registry.address,
+      transport: developer,
+    });
+    clients.push(models);
+    await models.createModel({ name: 'spam', team: 'ml' });
+    expect(await upload(models, 1)).toBe(1n);
+    expect(await upload(models, 2)).toBe(2n);
+    await models.setAlias({ model: 'spam', alias: 'production', version: 1n });
+
+    const client = createClient(experimentsV1.ExperimentService, {
+      address: analyzer.address,
+      transport: developer,
+    });
+    const ingest = createClient(experimentsV1.IngestService, {
+      address: analyzer.address,
+      transport: developer,
+    });
+    const routing = createClient(experimentsV1.RoutingService, {
+      address: analyzer.address,
+      transport: developer,
+    });
+    clients.push(client, ingest, routing);
+    const definition = spamAb({ name: 'canary', kind: ExperimentKind.CANARY, team: 'ml' });
+    definition.variants[0]!.weight = 90;
+    definition.variants[1]!.weight = 10;
+    definition.policy = create(experimentsV1.DecisionPolicySchema, {
+      interval: durationFromMs(INTERVAL_MS),
+      alpha: 0.05,
+      method: DecisionMethod.FIXED,
+      minSampleSize: 200n,
+      canaryStep: 0.2,
+      canaryMaxWeight: 0.5,
+      autoApply: true,
+    });
+    const { experiment } = await client.createExperiment({ experiment: definition });
+    const id = experiment!.id;
+    let current = (await client.startExperiment({ id })).experiment!;
+
+    const shares: number[] = [];
+    for (let batch = 0; current.state === ExperimentState.RUNNING; batch++) {
+      if (batch > 12)
+        throw new Error(`no promotion after ${batch} batches:\n${analyzer.lines.join('\n')}`);
+      shares.push(
+        current.variants[1]!.weight / (current.variants[0]!.weight + current.variants[1]!.weight),
+      );
+      const { events, outcomes } = round(current, batch);
+      for (let i = 0; i < events.length; i += 1000) {
+        await ingest.recordExposures({ events: events.slice(i, i + 1000) });
+      }
+      for (let i = 0; i < outcomes.length; i += 1000) {
+        const response = await ingest.recordOutcomes({ outcomes: outcomes.slice(i, i + 1000) });
+        expect(response.unattributedCount).toBe(0n);
+      }
+      // Wait for the next decision (a new version) or for an evaluation that changed nothing.
+      const before = current.version;
+      for (
+        let waited = 0;
+        waited < INTERVAL_MS * 1.25 && current.version === before;
+        waited += 50
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        current = (await client.getExperiment({ id })).experiment!;
+      }
+    }
+
+    expect(current).toMatchObject({ state: ExperimentState.CONCLUDED, winner: 'treatment' });
+    const distinct = [...new Set(shares.map((s) => Math.round(s * 100)))];
+    expect(distinct).toEqual([10, 30, 50]);
+    const { decisions } = await client.listDecisions({ experimentId: id });
+    expect(decisions.map((d) => DecisionAction[d.action])).toEqual(['PROMOTE', 'STEP', 'STEP']);
+    expect(decisions.every((d) => d.applied && d.actor.endsWith('/sa/experiment-analyzer'))).toBe(
+      true,
+    );
+    expect(decisions[0]!.variant).toBe('treatment');
+
+    const alias = await models.getAlias({ model: 'spam', alias: 'production' });
+    expect(alias.alias).toMatchObject({
+      version: 2n,
+      updatedBy: 'spiffe://verdict.local/ns/default/sa/experiment-analyzer',
+    });
+
+    const table = (await routing.getRoutingTable({})).table!;
+    expect(table.version).toBe(decisions[0]!.routingTableVersion);
+    compileRoutingTable(table);
+    const route = table.models.find((m) => m.model === 'spam')!;
+    expect(route.experiments).toHaveLength(0);
+    expect(route.defaultVariant).toMatchObject({
+      name: 'treatment',
+      target: { case: 'version', value: 2n },
+    });
+  }, 120_000);
+});
