@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { writeModelRepository } from '@verdict/model-zoo';
 import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
+import { connectExperiments } from './commands/analyzer-client';
+import { seedDemoExperiment, type DemoSeed } from './demo-experiment';
 import { formatLogLine, linePrefix, splitLines } from './log-lines';
+import { describeRpcFailure } from './commands/model-client';
 import { STACK_SERVICES, type StackService } from './services';
 
 export interface DevStackOptions {
@@ -20,6 +23,12 @@ export interface DevStackOptions {
   colour?: boolean;
   /** How long to wait for every service to report ready. @default 60000 */
   readyTimeoutMs?: number;
+  /**
+   * Once every service is ready, create and start the demo experiment on `spam` unless an
+   * experiment on `spam` exists already.
+   * @default true
+   */
+  seedDemo?: boolean;
   /** Called when a service exits while the stack runs (not during stop). */
   onUnexpectedExit?: (service: string, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -35,6 +44,10 @@ export interface RunningService {
 export interface DevStack {
   readonly pki: DevPki;
   readonly services: readonly RunningService[];
+  /** The demo experiment, when seeding was asked for and the analyzer answered. */
+  readonly demo?: DemoSeed;
+  /** Why seeding failed (the analyzer's answer); the stack runs on without the demo. */
+  readonly demoError?: string;
   /** SIGTERM to every service, then waits for each to exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -62,9 +75,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
   const portsOf = (service: StackService) =>
     options.ports?.[service.name] ?? { grpc: service.grpcPort, ops: service.opsPort };
-  const audit = STACK_SERVICES.find((service) => service.name === 'audit')!;
-  // Where services send audit records (they spool locally while it is away).
-  const auditAddress = `127.0.0.1:${portsOf(audit).grpc}`;
+  const addressOf = (name: string) =>
+    `127.0.0.1:${portsOf(STACK_SERVICES.find((service) => service.name === name)!).grpc}`;
+  const wiring = stackWiring(addressOf);
 
   try {
     for (const [index, service] of STACK_SERVICES.entries()) {
@@ -76,7 +89,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           ...process.env,
           ...serviceEnv(service, ports, pki, policyFile, dataDir),
           VERDICT_MODELS_REPOSITORY: modelsDir,
-          VERDICT_AUDIT_ADDRESS: auditAddress,
+          ...wiring[service.name],
         },
         // The IPC channel is how a service notices that verdict dev died (even by SIGKILL): it
         // closes, and the service drains and exits instead of living on as an orphan.
@@ -105,7 +118,41 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw error;
   }
-  return { pki, services: running, stop };
+  if (options.seedDemo === false) return { pki, services: running, stop };
+  const analyzer = connectExperiments({ address: addressOf('experiment-analyzer'), pki: pki.dir });
+  try {
+    return { pki, services: running, stop, demo: await seedDemoExperiment(analyzer) };
+  } catch (error) {
+    const reason = describeRpcFailure(error) ?? (error as Error).message;
+    return { pki, services: running, stop, demoError: reason };
+  } finally {
+    analyzer.close();
+  }
+}
+
+/**
+ * How the services find each other, as environment variables per service: everyone sends
+ * audit records to the audit service (spooling while it is away); the router follows the
+ * analyzer's routing tables and sends it events; the analyzer resolves aliases and moves them
+ * in the registry and routes the pool "default" (region "local") to the model server.
+ */
+export function stackWiring(
+  addressOf: (service: string) => string,
+): Record<string, Record<string, string>> {
+  const audit = { VERDICT_AUDIT_ADDRESS: addressOf('audit') };
+  return {
+    audit,
+    registry: audit,
+    'model-server': audit,
+    'experiment-analyzer': {
+      ...audit,
+      VERDICT_REGISTRY_ADDRESS: addressOf('registry'),
+      VERDICT_POOLS: JSON.stringify([
+        { name: 'default', region: 'local', endpoints: [addressOf('model-server')] },
+      ]),
+    },
+    router: { ...audit, VERDICT_ROUTING_ANALYZER_ADDRESS: addressOf('experiment-analyzer') },
+  };
 }
 
 /** The environment a service reads its configuration from (see each app's config.ts). */

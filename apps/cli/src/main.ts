@@ -55,6 +55,7 @@ async function run(argv: string[]): Promise<CommandResult> {
       version: { type: 'string' },
       input: { type: 'string' },
       text: { type: 'string' },
+      unit: { type: 'string' },
       // verdict model ...
       name: { type: 'string' },
       team: { type: 'string' },

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
-import { startDevStack } from '../dev-stack';
+import { join, resolve } from 'node:path';
+import { startDevStack, type DevStack } from '../dev-stack';
+import { variantSummary } from './experiment-format';
 import { STACK_SERVICES } from '../services';
 import type { CommandResult } from './command';
 
@@ -39,6 +40,7 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
         )
         .join('') +
       `  PKI: ${stack.pki.dir} (client certificate: ${stack.pki.client.cert})\n` +
+      demoText(stack) +
       `Press Ctrl-C to stop.\n`,
   );
   await done;
@@ -46,6 +48,31 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
   await stack.stop();
   process.stdout.write('verdict dev: stopped\n');
   return { exitCode };
+}
+
+/** What `verdict dev` prints about the demo experiment, with commands to try it through the router. */
+export function demoText(stack: DevStack): string {
+  if (stack.demo === undefined) {
+    return `verdict dev: the demo experiment was not seeded: ${stack.demoError ?? 'seeding was off'}\n`;
+  }
+  const { experiment, created } = stack.demo;
+  const port = (name: string) => stack.services.find((s) => s.name === name)!;
+  const router = port('router');
+  const analyzer = port('experiment-analyzer');
+  // Flags only where the stack does not run on the defaults the commands assume.
+  const pki =
+    resolve(stack.pki.dir) === resolve(join('.verdict', 'pki')) ? '' : ` --pki ${stack.pki.dir}`;
+  const at = (service: { grpcPort: number }, defaultPort: number) =>
+    service.grpcPort === defaultPort ? '' : ` --address 127.0.0.1:${service.grpcPort}`;
+  const metrics = router.opsPort === 9101 ? '' : ` --metrics 127.0.0.1:${router.opsPort}`;
+  return (
+    `Demo experiment ${experiment.id} (${experiment.name} on ${experiment.model}, ` +
+    `${created ? 'created now' : 'already there'}): ${variantSummary(experiment)}\n` +
+    `Try it through the router at 127.0.0.1:${router.grpcPort} (sticky by the x-verdict-unit header):\n` +
+    `  verdict infer${at(router, 50051)}${pki} --model spam --unit alice --text "WIN a FREE prize, click now"\n` +
+    `  verdict routes show${at(analyzer, 50054)}${metrics}${pki}\n` +
+    `  verdict experiment results ${experiment.id}${at(analyzer, 50054)}${pki}\n`
+  );
 }
 
 /** `router=50061:9201,audit=50065:9205` -> per-service ports. */

@@ -74,7 +74,22 @@ export function listTable(experiments: readonly experimentsV1.Experiment[]): str
   );
 }
 
-const duration = (d: Duration | undefined) => (d === undefined ? '-' : `${durationMs(d) / 1000}s`);
+/** `90s`, `10m`, `14d`: the largest unit that divides the duration. */
+export function formatDuration(d: Duration | undefined): string {
+  if (d === undefined) return '-';
+  const ms = durationMs(d);
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+const duration = formatDuration;
 
 function metricText(metric: experimentsV1.MetricSpec | undefined): string {
   if (metric === undefined) return '-';

@@ -272,6 +272,9 @@ policy: { interval: 10s, canaryStep: 0.1, canaryMaxWeight: 0.5, method: DECISION
     const shown = await cli(['show', id]);
     expect(shown.stdout).toMatch(/^FIELD\s+VALUE\n/);
     expect(shown.stdout).toMatch(/winner\s+treatment/);
+    expect(shown.stdout).toMatch(
+      /policy\s+sequential alpha 0\.05, every 30s, min n 100, min -, max -, auto-apply on/,
+    );
     expect(shown.stdout).toMatch(/primary metric\s+correct \(binary, higher-is-better\)/);
     expect(shown.stdout).toMatch(/treatment\s+treatment\s+v2\s+default\s+50\s+50\.0%/);
     expect(shown.stdout).toMatch(

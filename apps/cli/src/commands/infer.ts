@@ -10,13 +10,15 @@ import { developerTransport } from './developer-transport';
 /** The router's address in the dev stack; the model server answers the same protocol on 50052. */
 export const DEFAULT_INFER_ADDRESS = '127.0.0.1:50051';
 
-export const INFER_USAGE = `verdict infer --model NAME [--version N] (--input JSON | --text MESSAGE) [--address 127.0.0.1:50051] [--pki .verdict/pki]
+export const INFER_USAGE = `verdict infer --model NAME [--version N] (--input JSON | --text MESSAGE) [--unit ID] [--address 127.0.0.1:50051] [--pki .verdict/pki]
 
 Calls inference.GRPCInferenceService/ModelInfer on the router (or, with --address
 127.0.0.1:50052, the model server) and prints the response as JSON.
 --input takes the Open Inference Protocol's JSON form, {"inputs":[{"name","datatype","shape","data"}]},
 or, for a model with one input, just nested arrays of rows (datatype and name from ModelMetadata).
---text featurizes a raw message for a spam model with the default hashed bag-of-words settings.`;
+--text featurizes a raw message for a spam model with the default hashed bag-of-words settings.
+--unit sends the x-verdict-unit header the router assigns experiment variants by; the
+experiment and variant the router reports in its trailers are printed as "routed".`;
 
 /** Flags of `verdict infer`. */
 export interface InferFlags {
@@ -24,9 +26,13 @@ export interface InferFlags {
   version?: string;
   input?: string;
   text?: string;
+  unit?: string;
   address?: string;
   pki?: string;
 }
+
+/** The header the router reads the unit id from (its default). */
+export const UNIT_HEADER = 'x-verdict-unit';
 
 type Metadata = inference.ModelMetadataResponse;
 
@@ -51,16 +57,32 @@ export async function inferCommand(
     });
     const tensors =
       flags.text !== undefined ? featurized(flags.text, metadata) : parsed(flags.input!, metadata);
-    const response = await client.modelInfer({
-      modelName: flags.model,
-      modelVersion: flags.version ?? '',
-      inputs: tensors.map((t) => ({
-        name: t.name,
-        datatype: t.datatype,
-        shape: t.shape.map(BigInt),
-      })),
-      rawInputContents: tensors.map(encodeRaw),
-    });
+    let trailers: Record<string, string> = {};
+    const response = await client.modelInfer(
+      {
+        modelName: flags.model,
+        modelVersion: flags.version ?? '',
+        inputs: tensors.map((t) => ({
+          name: t.name,
+          datatype: t.datatype,
+          shape: t.shape.map(BigInt),
+        })),
+        rawInputContents: tensors.map(encodeRaw),
+      },
+      {
+        headers: flags.unit === undefined ? undefined : { [UNIT_HEADER]: flags.unit },
+        onTrailer: (received) => (trailers = received),
+      },
+    );
+    const routed =
+      trailers['x-verdict-variant'] === undefined
+        ? {}
+        : {
+            routed: {
+              experiment: trailers['x-verdict-experiment'] ?? '',
+              variant: trailers['x-verdict-variant'],
+            },
+          };
     const result = {
       model_name: response.modelName,
       model_version: response.modelVersion,
@@ -73,6 +95,7 @@ export async function inferCommand(
           response.rawOutputContents[i],
         ),
       ),
+      ...routed,
     };
     output.write(`${JSON.stringify(result)}\n`);
     return { exitCode: 0 };
