@@ -70,7 +70,7 @@ export function createServingAudit(options: ServingAuditOptions): ServingAudit {
       }
       try {
         options.sink.record({
-          time: timestampFromMs(served.timeMs),
+          time: timestampFromMs(Math.round(served.timeMs)),
           actor: served.actor,
           action: 'inference.request',
           resource: `model/${served.model}`,

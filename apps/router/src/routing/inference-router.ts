@@ -162,7 +162,7 @@ export class InferenceRouter {
       failure = error;
     }
     const metrics = this.options.metrics;
-    const timeMs = Date.now() - (performance.now() - started);
+    const timeMs = Math.round(Date.now() - (performance.now() - started));
     if (
       failure !== undefined &&
       experiment?.failoverToControl === true &&
