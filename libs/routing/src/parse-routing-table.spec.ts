@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { toJson } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { stringify as stringifyYaml } from 'yaml';
@@ -175,5 +177,19 @@ describe('parseRoutingTableText', () => {
         }
       }),
     );
+  });
+});
+
+describe('docs/routing.md', () => {
+  it('shows a table file example that parses and compiles', () => {
+    const docs = readFileSync(join(__dirname, '../../../docs/routing.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Routing-table files'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section);
+    expect(example).not.toBeNull();
+    const compiled = compileRoutingTable(parseRoutingTableText(example![1], 'yaml'));
+    expect(compiled.models.get('spam')?.experiments[0].variants.map((v) => v.name)).toEqual([
+      'control',
+      'treatment',
+    ]);
   });
 });
