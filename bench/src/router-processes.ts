@@ -90,6 +90,8 @@ export interface RouterSettings extends TlsFiles {
   readonly dir: string;
   readonly policyFile: string;
   readonly tableFile: string;
+  /** Extra node options, e.g. `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -117,7 +119,7 @@ export async function startRouter(settings: RouterSettings): Promise<MeasuredPro
       shutdownGraceMs: 1000,
     }),
   );
-  const child = tsxChild(['src/main.ts'], ROUTER_DIR, {
+  const child = tsxChild([...(settings.nodeArgs ?? []), 'src/main.ts'], ROUTER_DIR, {
     VERDICT_CONFIG_FILE: configFile,
     VERDICT_ROUTING_TABLE_FILE: settings.tableFile,
   });
