@@ -111,15 +111,21 @@ export class Endpoint {
     const signal = this.stopWatch.signal;
     const SERVING = health.HealthCheckResponse_ServingStatus.SERVING;
     while (!signal.aborted) {
+      // One controller per attempt: the kit leaves its abort listener on the signal it is given.
+      const attempt = new AbortController();
+      const cancel = () => attempt.abort();
+      signal.addEventListener('abort', cancel, { once: true });
       try {
         for await (const update of this.healthClient.watch(
           { service: this.options.healthService },
-          { signal },
+          { signal: attempt.signal },
         )) {
           this.setServing(update.status === SERVING);
         }
       } catch {
         // The server is down or restarting; the retry below finds out when it is back.
+      } finally {
+        signal.removeEventListener('abort', cancel);
       }
       this.setServing(false);
       if (signal.aborted) return;

@@ -118,8 +118,12 @@ export class InferenceRouter {
     };
   }
 
-  /** Routes and forwards one ModelInferRequest; never rejects, the outcome carries the error. */
-  async infer(request: Buffer, context: CallContext): Promise<Outcome> {
+  /**
+   * Routes and forwards one ModelInferRequest; never rejects, the outcome carries the error.
+   * `cancelUpstream` passes the call's abort signal on (unary calls); the requests of a stream
+   * share one signal and rely on their deadline instead, so listeners do not pile up on it.
+   */
+  async infer(request: Buffer, context: CallContext, cancelUpstream = true): Promise<Outcome> {
     const started = performance.now();
     let head;
     let state: RouterState | undefined;
@@ -146,7 +150,9 @@ export class InferenceRouter {
     context.setTrailer(TRAILER_EXPERIMENT, experimentId);
     context.setTrailer(TRAILER_VARIANT, decision.variant.name);
     context.setTrailer(TRAILER_TABLE_VERSION, String(decision.tableVersion));
-    const callOptions: CallOptions = { timeoutMs: this.timeoutOf(context), signal: context.signal };
+    const callOptions: CallOptions = cancelUpstream
+      ? { timeoutMs: this.timeoutOf(context), signal: context.signal }
+      : { timeoutMs: this.timeoutOf(context) };
 
     let variant = decision.variant;
     let response: Buffer | undefined;
@@ -371,7 +377,7 @@ export class InferenceRouter {
             await new Promise<void>((resolve) => (wakeReader = resolve));
           }
           queue.push(
-            this.infer(request, context).then((outcome) => streamMessage(outcome, request)),
+            this.infer(request, context, false).then((outcome) => streamMessage(outcome, request)),
           );
           wakeWriter?.();
         }

@@ -41,11 +41,15 @@ export function watchAnalyzerTables(options: AnalyzerTableSourceOptions): Analyz
   const run = async () => {
     let backoffMs = initialMs;
     while (!stop.signal.aborted) {
+      // One controller per attempt: the kit leaves its abort listener on the signal it is given.
+      const attempt = new AbortController();
+      const cancel = () => attempt.abort();
+      stop.signal.addEventListener('abort', cancel, { once: true });
       try {
         const afterVersion = holder.current?.table.version ?? 0n;
         for await (const update of client.watchRoutingTable(
           { afterVersion },
-          { signal: stop.signal },
+          { signal: attempt.signal },
         )) {
           backoffMs = initialMs;
           if (update.table === undefined) continue;
@@ -70,6 +74,8 @@ export function watchAnalyzerTables(options: AnalyzerTableSourceOptions): Analyz
           { address: options.address, err: (error as Error).message, retry_ms: backoffMs },
           'routing table watch lost; the table in force stays',
         );
+      } finally {
+        stop.signal.removeEventListener('abort', cancel);
       }
       if (stop.signal.aborted) return;
       await delay(backoffMs, undefined, { signal: stop.signal }).catch(() => undefined);

@@ -68,7 +68,6 @@ export async function startShadowUpstream(
         ),
       );
     },
-    // eslint-disable-next-line require-yield
     async *modelStreamInfer() {
       throw new UnimplementedError('shadow upstream');
     },
