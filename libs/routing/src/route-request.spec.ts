@@ -69,6 +69,25 @@ describe('routeRequest', () => {
     expect(routeRequest(table, 'spam', parameter).unitId).toBe('r');
   });
 
+  it('treats an empty unit header or parameter as absent', () => {
+    const withParameter = compileRoutingTable(
+      abTable([
+        experimentRoute({ unitParameter: 'user_id', variants: [half('a'), half('a', false)] }),
+      ]),
+    );
+    const empty = attributesFrom({
+      headers: { 'x-verdict-unit': '' },
+      parameters: { user_id: '' },
+      requestId: 'r',
+    });
+    expect(routeRequest(withParameter, 'spam', empty).unitId).toBe('r');
+  });
+
+  it('reads the unit from the header named in the options, in lower case', () => {
+    const attrs = attributesFrom({ headers: { 'x-user': 'u1' }, requestId: 'r' });
+    expect(routeRequest(table, 'spam', attrs, { unitHeader: 'X-User' }).unitId).toBe('u1');
+  });
+
   it('reads the unit from the header named in the options', () => {
     const attrs = attributesFrom({
       headers: { 'x-user': 'u1', 'x-verdict-unit': 'other' },

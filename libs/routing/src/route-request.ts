@@ -14,7 +14,7 @@ import { BUCKET_COUNT, unitBucket } from './unit-hash';
 /** Options of {@link routeRequest}. */
 export interface RouteOptions {
   /**
-   * Metadata header carrying the unit id, lower case.
+   * Metadata header carrying the unit id (matched in lower case).
    * @default "x-verdict-unit"
    */
   readonly unitHeader?: string;
@@ -58,7 +58,8 @@ export interface RouteDecision {
  * - A model without a route goes to the pool named "default" (no version, variant "default")
  *   when the table has one; otherwise NotFoundError names `model_name`.
  * - The unit id is the unit header, else the experiment's unit parameter (a number or boolean
- *   read as its JavaScript string form, e.g. `42`, `true`), else the request id.
+ *   read as its JavaScript string form, e.g. `42`, `true`), else the request id. An empty header
+ *   or parameter counts as absent, so that requests without a unit do not share one bucket.
  * - Experiments are considered in table order. One with a layer applies only to units whose
  *   `unitBucket(layer, unit)` lies in its layer range; one whose targeting rules the request
  *   does not meet does not apply either. The first experiment that applies takes the request:
@@ -75,8 +76,8 @@ export function routeRequest(
   options: RouteOptions = {},
 ): RouteDecision {
   const route = table.models.get(model);
-  const unitHeader = options.unitHeader ?? DEFAULT_UNIT_HEADER;
-  const headerUnit = attrs.header(unitHeader);
+  const unitHeader = options.unitHeader?.toLowerCase() ?? DEFAULT_UNIT_HEADER;
+  const headerUnit = attrs.header(unitHeader) || undefined;
   if (route === undefined) {
     return outside(table, model, fallbackFor(table, model), headerUnit ?? attrs.requestId);
   }
@@ -143,7 +144,7 @@ function unitFromParameter(
 ): string | undefined {
   if (experiment.unitParameter === '') return undefined;
   const value = attrs.parameter(experiment.unitParameter);
-  return value === undefined ? undefined : String(value);
+  return value === undefined || value === '' ? undefined : String(value);
 }
 
 function inLayer(experiment: CompiledExperiment, unit: string): boolean {
