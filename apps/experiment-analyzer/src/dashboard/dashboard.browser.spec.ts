@@ -1,0 +1,179 @@
+/**
+ * The dashboard in a real browser: headless Chromium (Debian's `chromium`, driven by
+ * playwright-core) loads the page of a running experiment over mTLS, and the test reads back
+ * what uPlot plotted. Without Chromium this test fails and says how to install it.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { initDevPki, type DevPki } from '@verdict/security';
+import { createLogger } from '@verdict/telemetry';
+import { startDashboard, type Dashboard } from './index';
+import { recordExperiment, type RecordedExperiment } from './testing/recorded-experiment';
+
+const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
+
+/** What a uPlot chart holds: series labels and their values (x first). */
+interface PlottedChart {
+  labels: string[];
+  data: (number | null)[][];
+}
+
+describe('dashboard in headless Chromium', () => {
+  let dir: string;
+  let pki: DevPki;
+  let recorded: RecordedExperiment;
+  let dashboard: Dashboard;
+  let browser: Browser;
+  const logger = createLogger({ service: 'dashboard-browser-test', level: 'silent' });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or point ` +
+          'VERDICT_CHROMIUM at a Chromium binary; the dashboard test needs a real browser',
+      );
+    }
+    dir = await mkdtemp(join(tmpdir(), 'verdict-dashboard-browser-'));
+    pki = await initDevPki({ dir: join(dir, 'pki') });
+    recorded = await recordExperiment({ logger, requests: 20_000 });
+    const server = pki.services['experiment-analyzer'];
+    dashboard = await startDashboard({
+      port: 0,
+      tls: { cert: server.cert, key: server.key, ca: pki.caCert },
+      tokens: ['browser-token'],
+      source: recorded.source,
+      logger,
+      pollMs: 500,
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.stop();
+    await recorded?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  async function certificateContext() {
+    return browser.newContext({
+      // The dev CA is not in the browser's trust store; the client certificate is what is tested.
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+      clientCertificates: [
+        { origin: dashboard.url, certPath: pki.client.cert, keyPath: pki.client.key },
+      ],
+    });
+  }
+
+  it('plots data points for every variant, updates live, and renders a non-blank page', async () => {
+    const context = await certificateContext();
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const response = await page.goto(`${dashboard.url}/experiments/exp-spam-ab`);
+    expect(response?.status()).toBe(200);
+    // Two completed refreshes: the first load and one live update.
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
+          .updates >= 2,
+      undefined,
+      { timeout: 20_000 },
+    );
+    const charts = await page.evaluate(() => {
+      const state = (
+        globalThis as unknown as {
+          verdictDashboard: {
+            charts: Record<string, { series: { label: string }[]; data: (number | null)[][] }>;
+          };
+        }
+      ).verdictDashboard;
+      const out: Record<string, { labels: string[]; data: (number | null)[][] }> = {};
+      for (const [name, chart] of Object.entries(state.charts)) {
+        out[name] = {
+          labels: chart.series.map((s) => s.label),
+          data: chart.data.map((d) => Array.from(d)),
+        };
+      }
+      return out;
+    });
+    expect(Object.keys(charts).sort()).toEqual([
+      'plot-drift',
+      'plot-primary',
+      'plot-shadow',
+      'plot-split',
+    ]);
+    const pointsOf = (chart: PlottedChart, label: string) => {
+      const index = chart.labels.indexOf(label);
+      expect(index).toBeGreaterThan(0);
+      return chart.data[index].filter((v) => v !== null && Number.isFinite(v)).length;
+    };
+    for (const variant of ['control', 'treatment']) {
+      expect(pointsOf(charts['plot-split'], variant)).toBeGreaterThanOrEqual(10);
+      expect(pointsOf(charts['plot-primary'], variant)).toBeGreaterThanOrEqual(10);
+      expect(pointsOf(charts['plot-primary'], `${variant} upper`)).toBeGreaterThanOrEqual(10);
+      expect(pointsOf(charts['plot-primary'], `${variant} lower`)).toBeGreaterThanOrEqual(10);
+    }
+    expect(pointsOf(charts['plot-shadow'], 'shadow')).toBeGreaterThanOrEqual(10);
+    for (const feature of ['length', 'links', 'caps_ratio']) {
+      expect(pointsOf(charts['plot-drift'], feature)).toBeGreaterThanOrEqual(10);
+    }
+    // The treatment (90% correct) is plotted above the control (85%) at the last point.
+    const primary = charts['plot-primary'];
+    const lastOf = (label: string) => primary.data[primary.labels.indexOf(label)].at(-1)!;
+    expect(lastOf('treatment')!).toBeGreaterThan(lastOf('control')!);
+
+    expect(await page.locator('#decisions tbody tr').count()).toBe(5);
+    expect(await page.locator('#guardrails tbody tr').count()).toBe(2);
+    expect(await page.locator('#drift-summary').textContent()).toContain('drifted: length');
+
+    const screenshot = join(dir, 'experiment.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    const png = PNG.sync.read(await readFile(screenshot));
+    const colours = new Set<number>();
+    for (let i = 0; i < png.data.length; i += 4) {
+      colours.add(png.data.readUInt32BE(i));
+    }
+    // A blank or unstyled page has a handful of colours; plots with bands and text have hundreds.
+    expect(png.height).toBeGreaterThan(900);
+    expect(colours.size).toBeGreaterThan(200);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('refuses a browser with neither certificate nor token (401), and lets a token in', async () => {
+    const bare = await browser.newContext({ ignoreHTTPSErrors: true });
+    const refused = await (await bare.newPage()).goto(`${dashboard.url}/`);
+    expect(refused?.status()).toBe(401);
+    await bare.close();
+    const withToken = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      extraHTTPHeaders: { authorization: 'Bearer browser-token' },
+    });
+    const page = await withToken.newPage();
+    expect((await page.goto(`${dashboard.url}/`))?.status()).toBe(200);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
+          .updates >= 1,
+    );
+    expect(await page.locator('#experiments tbody a').allTextContents()).toEqual(['spam v1 vs v2']);
+    await withToken.close();
+  }, 30_000);
+
+  it('shows a 404 page naming an unknown experiment', async () => {
+    const context = await certificateContext();
+    const page = await context.newPage();
+    const response = await page.goto(`${dashboard.url}/experiments/exp-missing`);
+    expect(response?.status()).toBe(404);
+    expect(await page.locator('[role=alert]').textContent()).toBe(
+      "experiment 'exp-missing' not found",
+    );
+    await context.close();
+  }, 30_000);
+});

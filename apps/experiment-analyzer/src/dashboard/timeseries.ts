@@ -1,0 +1,195 @@
+/**
+ * The over-time view of an experiment: for each point of a {@link timeGrid}, the results of the
+ * cumulative range from the experiment's start to that point. Each point is one results() call
+ * over sufficient statistics, so the cost grows with the number of points, not of events; past
+ * points are cached (bounded, least recently used first out) and only the point at "now" is
+ * recomputed on every poll.
+ */
+import { timestampMs } from '@bufbuild/protobuf/wkt';
+import type { experimentsV1 } from '@verdict/proto';
+import type { DashboardSource } from './source';
+import { timeGrid } from './time-grid';
+
+/** Options of {@link createTimeseries}. */
+export interface TimeseriesOptions {
+  /**
+   * Cached points across all experiments; the least recently used go first.
+   * @default 5000
+   */
+  readonly maxCachedPoints?: number;
+  /**
+   * How long a past point is reused. Late outcomes still change past ranges, so a cached point
+   * is recomputed after this long.
+   * @default 60000
+   */
+  readonly cacheTtlMs?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** One variant at one point. */
+export interface VariantPoint {
+  readonly variant: string;
+  /** Share of the requests served between the previous point and this one. */
+  readonly share: number | null;
+  /** Cumulative requests and units up to this point. */
+  readonly requests: number;
+  readonly units: number;
+  /** Cumulative primary metric with its confidence interval; null before any observation. */
+  readonly mean: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+  readonly n: number;
+}
+
+/** One shadow variant at one point. */
+export interface ShadowPoint {
+  readonly variant: string;
+  readonly comparisons: number;
+  readonly agreement: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+}
+
+/** The series of one experiment, one entry per point. */
+export interface Timeseries {
+  readonly experimentId: string;
+  readonly metric: string;
+  readonly stepMs: number;
+  /** Point times in ms since the epoch, ascending. */
+  readonly times: readonly number[];
+  /** Answering variants in the order of the results, each with one entry per time. */
+  readonly variants: readonly {
+    readonly variant: string;
+    readonly points: readonly VariantPoint[];
+  }[];
+  readonly shadows: readonly {
+    readonly variant: string;
+    readonly points: readonly ShadowPoint[];
+  }[];
+}
+
+export interface TimeseriesBuilder {
+  /** The series of `experiment` at up to `points` points. */
+  build(experiment: experimentsV1.Experiment, points: number): Promise<Timeseries>;
+  /** Points currently cached (for tests and metrics). */
+  cachedPoints(): number;
+}
+
+interface CacheEntry {
+  readonly results: Promise<experimentsV1.Results>;
+  readonly expiresAt: number;
+}
+
+export function createTimeseries(
+  source: Pick<DashboardSource, 'results'>,
+  options: TimeseriesOptions = {},
+): TimeseriesBuilder {
+  const maxCachedPoints = options.maxCachedPoints ?? 5000;
+  const cacheTtlMs = options.cacheTtlMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
+  const cache = new Map<string, CacheEntry>();
+
+  function cachedResults(
+    experiment: experimentsV1.Experiment,
+    endMs: number,
+    at: number,
+  ): Promise<experimentsV1.Results> {
+    const key = `${experiment.id}\u0000${endMs}`;
+    const hit = cache.get(key);
+    if (hit !== undefined && hit.expiresAt > at) {
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit.results;
+    }
+    const results = source.results(experiment, { end: new Date(endMs) });
+    cache.delete(key);
+    cache.set(key, { results, expiresAt: at + cacheTtlMs });
+    // A failed computation is not kept: the next poll tries again.
+    results.catch(() => {
+      if (cache.get(key)?.results === results) cache.delete(key);
+    });
+    while (cache.size > maxCachedPoints) cache.delete(cache.keys().next().value!);
+    return results;
+  }
+
+  async function build(experiment: experimentsV1.Experiment, points: number): Promise<Timeseries> {
+    const at = now();
+    // Ranges are cumulative from the very beginning; the axis starts when it last started.
+    const started = experiment.startTime ?? experiment.createTime;
+    const startMs = started !== undefined ? timestampMs(started) : at;
+    const endMs =
+      experiment.endTime !== undefined ? Math.min(at, timestampMs(experiment.endTime)) : at;
+    const grid = timeGrid(startMs, Math.max(startMs, endMs), points);
+    const last = grid.ends.length - 1;
+    const all = await Promise.all(
+      grid.ends.map((end, index) =>
+        // The last point is "now" (or the end): always fresh.
+        index === last
+          ? source.results(experiment, { end: new Date(end) })
+          : cachedResults(experiment, end, at),
+      ),
+    );
+    return assemble(experiment, grid.stepMs, grid.ends, all);
+  }
+
+  return { build, cachedPoints: () => cache.size };
+}
+
+function assemble(
+  experiment: experimentsV1.Experiment,
+  stepMs: number,
+  times: readonly number[],
+  all: readonly experimentsV1.Results[],
+): Timeseries {
+  const metric = experiment.primaryMetric?.name ?? '';
+  const variantNames = unique(all.flatMap((results) => results.variants.map((v) => v.variant)));
+  const shadowNames = unique(all.flatMap((results) => results.shadows.map((s) => s.variant)));
+  const requestsAt = (index: number, variant: string) =>
+    Number(all[index]?.variants.find((v) => v.variant === variant)?.requests ?? 0n);
+  const totalAt = (index: number) => variantNames.reduce((sum, v) => sum + requestsAt(index, v), 0);
+
+  const variants = variantNames.map((variant) => ({
+    variant,
+    points: all.map((results, index): VariantPoint => {
+      const entry = results.variants.find((v) => v.variant === variant);
+      const requests = Number(entry?.requests ?? 0n);
+      const delta = requests - (index > 0 ? requestsAt(index - 1, variant) : 0);
+      const totalDelta = totalAt(index) - (index > 0 ? totalAt(index - 1) : 0);
+      const result = entry?.metrics.find((m) => m.metric === metric);
+      const observed = result !== undefined && result.n > 0n;
+      return {
+        variant,
+        share: totalDelta > 0 ? delta / totalDelta : null,
+        requests,
+        units: Number(entry?.units ?? 0n),
+        mean: observed ? result.mean : null,
+        lower: observed && result.ci ? result.ci.lower : null,
+        upper: observed && result.ci ? result.ci.upper : null,
+        n: Number(result?.n ?? 0n),
+      };
+    }),
+  }));
+
+  const shadows = shadowNames.map((variant) => ({
+    variant,
+    points: all.map((results): ShadowPoint => {
+      const entry = results.shadows.find((s) => s.variant === variant);
+      const observed = entry !== undefined && entry.comparisons > 0n;
+      return {
+        variant,
+        comparisons: Number(entry?.comparisons ?? 0n),
+        agreement: observed ? entry.agreementRate : null,
+        lower: observed && entry.agreementCi ? entry.agreementCi.lower : null,
+        upper: observed && entry.agreementCi ? entry.agreementCi.upper : null,
+      };
+    }),
+  }));
+
+  return { experimentId: experiment.id, metric, stepMs, times, variants, shadows };
+}
+
+function unique(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}
