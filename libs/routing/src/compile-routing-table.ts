@@ -280,8 +280,15 @@ function soleControl(variants: readonly RoutedVariant[], field: string): RoutedV
 
 /** Variant index per bucket; every bucket owned by exactly one answering variant. */
 function bucketMap(variants: readonly experimentsV1.RouteVariant[], field: string): Uint16Array {
+  if (variants.length > BUCKET_COUNT) {
+    throw new InvalidArgumentError({
+      field: `${field}.variants`,
+      expected: `at most ${BUCKET_COUNT} answering variants`,
+      received: `${variants.length}`,
+    });
+  }
   const owner = new Uint16Array(BUCKET_COUNT).fill(NO_VARIANT);
-  const where: string[] = [];
+  const ownerSpan = new Uint32Array(BUCKET_COUNT);
   variants.forEach((variant, index) => {
     variant.buckets.forEach((span, at) => {
       const spanField = `${field}.variants[${index}].buckets[${at}]`;
@@ -290,12 +297,12 @@ function bucketMap(variants: readonly experimentsV1.RouteVariant[], field: strin
         if (owner[bucket] !== NO_VARIANT) {
           throw new InvalidArgumentError({
             field: spanField,
-            expected: `buckets disjoint from ${where[bucket]}`,
+            expected: `buckets disjoint from variants[${owner[bucket]}].buckets[${ownerSpan[bucket]}]`,
             received: `[${span.start}, ${span.end}) sharing bucket ${bucket}`,
           });
         }
         owner[bucket] = index;
-        where[bucket] = `variants[${index}].buckets[${at}]`;
+        ownerSpan[bucket] = at;
       }
     });
   });
