@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { freePort, type MeasuredProcess } from './model-server-processes';
 import type { RouterLoadCommand, RouterLoadResult } from './router-load';
+import type { NodeFloorSettings } from './router-node-floor';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const ROUTER_DIR = join(REPO_ROOT, 'apps', 'router');
@@ -133,6 +134,36 @@ export async function startRouter(settings: RouterSettings): Promise<MeasuredPro
   return {
     pid: child.pid!,
     address: `127.0.0.1:${grpcPort}`,
+    cpuUs: () => procCpuUs(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Starts the bare grpc-js proxy (router-node-floor.ts) and waits for its `ready <port>` line. */
+export async function startNodeFloor(settings: NodeFloorSettings): Promise<MeasuredProcess> {
+  const child = tsxChild(
+    [join(__dirname, 'router-node-floor.ts'), JSON.stringify(settings)],
+    join(REPO_ROOT, 'bench'),
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((done, fail) => {
+    const timer = setTimeout(
+      () => fail(new Error('grpc-js proxy did not start')),
+      START_TIMEOUT_MS,
+    );
+    child.once('exit', (code) => fail(new Error(`grpc-js proxy exited with ${code}`)));
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      done(Number(line.split(' ')[1]));
+    });
+  });
+  const exited = exitOf(child);
+  return {
+    pid: child.pid!,
+    address: `127.0.0.1:${port}`,
     cpuUs: () => procCpuUs(child.pid!),
     async stop() {
       child.kill('SIGTERM');

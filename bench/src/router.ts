@@ -10,7 +10,9 @@
  * process, or nginx master and workers) and of the model server comes from /proc.
  *
  * `--without-router` measures (a) and (b) only, for when the router cannot start;
- * `--profile-router=<dir>` writes the router's V8 CPU profile (`--cpu-prof`) into `<dir>`.
+ * `--profile-router=<dir>` writes the router's V8 CPU profile (`--cpu-prof`) into `<dir>`;
+ * `--with-node-floor` adds a fourth side, a bare grpc-js proxy (router-node-floor.ts), to tell
+ * what Node and grpc-js cost from what the router's own code costs.
  */
 import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +27,7 @@ import type { RouterLoadResult } from './router-load';
 import {
   findNginx,
   startNginx,
+  startNodeFloor,
   startRouter,
   startRouterLoadGenerator,
   type RouterLoadGenerator,
@@ -74,7 +77,7 @@ const FULL: Mode = { rounds: 5, prewarmMs: 3000, warmupMs: 500, durationMs: 4000
 
 const log = (message: string) => process.stderr.write(`bench/router: ${message}\n`);
 
-type SideName = 'direct' | 'nginx' | 'router';
+type SideName = 'direct' | 'nginx' | 'router' | 'grpc_js_proxy';
 
 /** One side at one concurrency in one round. */
 interface SideRun {
@@ -188,6 +191,7 @@ function ratioSummary(ratios: number[]) {
 export async function runRouterBench({ quick }: { quick: boolean }): Promise<object> {
   const mode = quick ? QUICK : FULL;
   const withRouter = !process.argv.includes('--without-router');
+  const withNodeFloor = process.argv.includes('--with-node-floor');
   const profileDir = process.argv
     .find((arg) => arg.startsWith('--profile-router='))
     ?.slice('--profile-router='.length);
@@ -195,7 +199,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
   if (nginxBinary === undefined) {
     throw new Error(
       'nginx is not installed: bench/router compares the router with nginx grpc_pass. ' +
-        'Install it (Debian: apt-get install -y nginx nghttp2-client) and run again.',
+        'Install it (Debian: apt-get install -y nginx) and run again.',
     );
   }
   const dir = await mkdtemp(join(tmpdir(), 'verdict-bench-router-'));
@@ -259,10 +263,22 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       started.push(router);
       targets.router = router;
     }
+    if (withNodeFloor) {
+      log('starting the bare grpc-js proxy');
+      const floor = await startNodeFloor({
+        ...tlsOf('router'),
+        upstream: modelServer.address,
+        unitHeader: UNIT_HEADER,
+      });
+      started.push(floor);
+      targets.grpc_js_proxy = floor;
+    }
     const load = startRouterLoadGenerator();
     started.push(load);
 
-    const sides: SideName[] = withRouter ? ['direct', 'nginx', 'router'] : ['direct', 'nginx'];
+    const sides: SideName[] = ['direct', 'nginx'];
+    if (withRouter) sides.push('router');
+    if (withNodeFloor) sides.push('grpc_js_proxy');
     const addressOf = (side: SideName) =>
       side === 'direct' ? modelServer.address : targets[side]!.address;
     const measure = async (
@@ -350,15 +366,16 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
     const added = (side: SideName) =>
       runs[side][1].map((run, i) => run.p50 - runs.direct[1][i].p50);
     const addedNginx = summarize(added('nginx'));
-    let ratios: Record<string, number> = {};
+    let ratios: Record<string, number | null> = {};
     let routerFigures: Record<string, unknown> = {};
-    let goals: Record<string, boolean> | undefined;
+    let goals: Record<string, boolean | null> | undefined;
     if (withRouter) {
       const addedRouter = summarize(added('router'));
       // The ratio of the median added latencies: a per-round ratio is meaningless in a round
       // where noise makes nginx's added latency zero or negative. The per-round ratios and the
       // spread of each added latency are reported alongside.
-      const addedRatio = addedRouter.median / addedNginx.median;
+      // Undefined (null in the JSON) when noise left nginx adding nothing measurable.
+      const addedRatio = addedNginx.median > 0 ? addedRouter.median / addedNginx.median : undefined;
       const addedRatioRounds = added('router').map((us, i) => round3(us / added('nginx')[i]));
       const cpuRatio = ratioSummary(
         runs.router[64].map((run, i) => run.proxyCpuUs! / runs.nginx[64][i].proxyCpuUs!),
@@ -368,7 +385,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       );
       const cpuUs = summarize(runs.router[64].map((run) => run.proxyCpuUs!));
       ratios = {
-        added_p50_vs_nginx: round3(addedRatio),
+        added_p50_vs_nginx: addedRatio === undefined ? null : round3(addedRatio),
         cpu_per_req_vs_nginx: cpuRatio.median,
         cpu_per_req_vs_nginx_min: cpuRatio.min,
         cpu_per_req_vs_nginx_max: cpuRatio.max,
@@ -386,13 +403,23 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
         added_p50_vs_nginx_by_round: addedRatioRounds,
       };
       goals = {
-        added_p50_vs_nginx: addedRatio <= GOALS.addedP50VsNginx,
+        added_p50_vs_nginx: addedRatio === undefined ? null : addedRatio <= GOALS.addedP50VsNginx,
         cpu_per_req_vs_nginx: cpuRatio.median <= GOALS.cpuPerReqVsNginx,
         cpu_us_per_req: cpuUs.median < GOALS.cpuUsPerReq,
         throughput_vs_nginx: throughputRatio.median >= GOALS.throughputVsNginx,
       };
     }
     const nginxCpu = summarize(runs.nginx[64].map((run) => run.proxyCpuUs!));
+    let floorFigures: Record<string, number> = {};
+    if (withNodeFloor) {
+      const floorCpu = summarize(runs.grpc_js_proxy[64].map((run) => run.proxyCpuUs!));
+      floorFigures = {
+        grpc_js_proxy_cpu_us_per_req: round1(floorCpu.median),
+        grpc_js_proxy_cpu_us_per_req_min: round1(floorCpu.min),
+        grpc_js_proxy_cpu_us_per_req_max: round1(floorCpu.max),
+        grpc_js_proxy_added_p50_us: Math.round(summarize(added('grpc_js_proxy')).median),
+      };
+    }
     if (spreadWide.length > 0)
       log(`throughput spread of runs over ${SPREAD_WARNING * 100}%: ${spreadWide.join(', ')}`);
     return {
@@ -405,6 +432,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       nginx_added_p50_us: Math.round(addedNginx.median),
       nginx_added_p50_us_min: Math.round(addedNginx.min),
       nginx_added_p50_us_max: Math.round(addedNginx.max),
+      ...floorFigures,
       ...(goals === undefined
         ? { router: 'not measured (--without-router)' }
         : { goals_met: goals }),
@@ -430,6 +458,13 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
         router:
           'load generator -> router (apps/router/src/main.ts under tsx, static table file: A/B ' +
           `50/50 over mlp:1 and mlp:2 on one pool, sticky by ${UNIT_HEADER}) -> model server`,
+        ...(withNodeFloor
+          ? {
+              grpc_js_proxy:
+                'load generator -> bare grpc-js proxy (router-node-floor.ts: raw bytes, SHA-256 ' +
+                'unit hash over two channels, no auth/metrics/tracing/events/audit) -> model server',
+            }
+          : {}),
         unit: `every call its own ${UNIT_HEADER} value (u0, u1, ...)`,
         load_generator:
           'node:http2 client in a child process, one connection, pre-framed unary gRPC calls ' +
@@ -439,7 +474,8 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
           'successful calls of both; nginx: master plus workers; cpu ratios at 64 in flight',
         added_p50:
           'p50 at 1 in flight minus the direct p50 of the same round; added_p50_vs_nginx is the ' +
-          "router's median added p50 over nginx's median added p50",
+          "router's median added p50 over nginx's median added p50 (null, and its goal null, " +
+          "when nginx's median added p50 is not above zero: the machine was too noisy)",
         goals:
           `added_p50_vs_nginx <= ${GOALS.addedP50VsNginx}, cpu_per_req_vs_nginx <= ` +
           `${GOALS.cpuPerReqVsNginx}, cpu_us_per_req < ${GOALS.cpuUsPerReq}, ` +
