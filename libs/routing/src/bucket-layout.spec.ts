@@ -135,6 +135,38 @@ describe('layoutBuckets', () => {
     );
   });
 
+  it('keeps a partition and moves only what it must across a chain of edits', () => {
+    fc.assert(
+      fc.property(fc.array(variantSet, { minLength: 2, maxLength: 6 }), (steps) => {
+        let layout: BucketLayout | undefined;
+        for (const variants of steps) {
+          const next = layoutBuckets(layout, variants);
+          const names = variants.map((v) => v.name);
+          if (owners(next, names).includes(NONE)) return false;
+          if (layout !== undefined) {
+            const kept = names.reduce((sum, name) => {
+              const was = layout!.get(name) ?? [];
+              const now = next.get(name)!;
+              let both = 0;
+              for (const a of was)
+                for (const b of now)
+                  both += Math.max(0, Math.min(a.end, b.end) - Math.max(a.start, b.start));
+              return sum + both;
+            }, 0);
+            const keepable = names.reduce(
+              (sum, name) =>
+                sum + Math.min(spanSize(layout!.get(name) ?? []), spanSize(next.get(name)!)),
+              0,
+            );
+            if (kept !== keepable) return false;
+          }
+          layout = next;
+        }
+        return true;
+      }),
+    );
+  });
+
   it('changes nothing when the weights do not change', () => {
     fc.assert(
       fc.property(variantSet, (variants) => {

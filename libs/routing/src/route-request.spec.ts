@@ -1,6 +1,8 @@
 import { create } from '@bufbuild/protobuf';
+import fc from 'fast-check';
 import { InvalidArgumentError, NotFoundError } from '@verdict/errors';
 import { experimentsV1 } from '@verdict/proto';
+import { layoutBuckets } from './bucket-layout';
 import { compileRoutingTable } from './compile-routing-table';
 import { attributesFrom } from './request-attributes';
 import { defaultVariantFor, routeRequest, shouldShadow } from './route-request';
@@ -285,5 +287,51 @@ describe('compiled tables', () => {
   it('are rejected with InvalidArgumentError before routing sees them', () => {
     const broken = abTable([experimentRoute({ variants: [half('a')] })]);
     expect(() => compileRoutingTable(broken)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('routeRequest on random valid tables', () => {
+  it('gives every unit the variant whose laid-out buckets hold unitBucket(salt, unit)', () => {
+    const weights = fc
+      .array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 5 })
+      .filter((w) => w.some((one) => one > 0));
+    fc.assert(
+      fc.property(
+        weights,
+        fc.string(),
+        fc.array(fc.string(), { minLength: 1, maxLength: 20 }),
+        (w, salt, units) => {
+          const layout = layoutBuckets(
+            undefined,
+            w.map((weight, index) => ({ name: `v${index}`, weight })),
+          );
+          const table = compileRoutingTable(
+            abTable([
+              experimentRoute({
+                salt: `s${salt}`,
+                variants: w.map((_, index) => ({
+                  name: `v${index}`,
+                  control: index === 0,
+                  buckets: layout
+                    .get(`v${index}`)!
+                    .map((span): [number, number] => [span.start, span.end]),
+                })),
+              }),
+            ]),
+          );
+          return units.every((id) => {
+            const decision = routeRequest(table, 'spam', unit(id === '' ? 'x' : id));
+            const bucket = unitBucket(`s${salt}`, decision.unitId);
+            return (
+              decision.experiment?.id === 'exp-1' &&
+              layout
+                .get(decision.variant.name)!
+                .some((span) => bucket >= span.start && bucket < span.end)
+            );
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
