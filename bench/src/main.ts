@@ -2,12 +2,14 @@
  * `npm run bench -w @verdict/bench -- <name> [--quick]`: runs one benchmark. Each prints its
  * progress to stderr and, last on stdout, one JSON line (see docs BENCHMARKS.md).
  */
+import { runAnalyzerBench } from './analyzer';
 import { runAuditBench } from './audit';
 import { runModelServerBench } from './model-server';
 import { runRegistryBench } from './registry';
 import { runRouterBench } from './router';
 
 const BENCHES: Record<string, (options: { quick: boolean }) => Promise<object>> = {
+  analyzer: runAnalyzerBench,
   audit: runAuditBench,
   'model-server': runModelServerBench,
   registry: runRegistryBench,

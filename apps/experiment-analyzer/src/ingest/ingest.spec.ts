@@ -30,7 +30,15 @@ function setup(
     ingest,
     advance: (ms: number) => (now += ms),
     totals: async () =>
-      (await readAggregates(store, experiment.id, HOUR, -8.64e15, 8.64e15)).totals,
+      (
+        await readAggregates(
+          store,
+          experiment.id,
+          { windowMs: HOUR, rollupMs: 24 * HOUR },
+          -8.64e15,
+          8.64e15,
+        )
+      ).totals,
   };
 }
 
@@ -102,8 +110,9 @@ describe('ingest: exposures', () => {
       exposure(`e${i}`, i % 2 === 0 ? 'control' : 'treatment', `u${i % 10}`, { latencyUs: 1000 }),
     );
     await ingest.recordExposures(exposures(events));
-    // Per variant: error_rate n (no errors), latency n/sum/sum2/one bucket, units n/expected.
-    expect(calls.increments).toBe(2 * 7);
+    // Per variant: error_rate n (no errors), latency n/sum/sum2/one bucket, units n/expected;
+    // each at the window and the rollup level.
+    expect(calls.increments).toBe(2 * 7 * 2);
     await ingest.close();
   });
 });

@@ -75,13 +75,20 @@ export function createIngest(deps: IngestDeps): Ingest {
       });
     }
   }
+  if (options.rollupMs % options.windowMs !== 0) {
+    throw new InvalidArgumentError({
+      field: 'options.rollupMs',
+      expected: `a multiple of windowMs (${options.windowMs})`,
+      received: String(options.rollupMs),
+    });
+  }
   const ids = new RecentIds(options.dedupCapacity);
   const index = new AttributionIndex({
     requestCapacity: options.requestIndexCapacity,
     unitCapacity: options.unitIndexCapacity,
   });
   const pending = new Pending();
-  const writer = new StoreWriter(deps.store);
+  const writer = new StoreWriter(deps.store, options.rollupMs);
   let ignoredExposures = 0;
   let ignoredShadowComparisons = 0;
   let unattributedOutcomes = 0;

@@ -7,6 +7,13 @@ export interface IngestOptions {
    */
   windowMs?: number;
   /**
+   * Width of the rollup level, a multiple of `windowMs` (epoch-aligned, so UTC days by
+   * default). Every statistic is also summed per rollup, so results over whole days read one
+   * set of counters per day instead of one per window.
+   * @default 86_400_000 (one day)
+   */
+  rollupMs?: number;
+  /**
    * Event ids remembered for deduplication, per process: a replay is recognised while its id is
    * among the last dedupCapacity/2 to dedupCapacity ids seen (about 30 bytes each).
    * @default 2_000_000
@@ -42,6 +49,7 @@ export interface IngestOptions {
 
 export const INGEST_DEFAULTS: Required<IngestOptions> = {
   windowMs: 3_600_000,
+  rollupMs: 86_400_000,
   dedupCapacity: 2_000_000,
   requestIndexCapacity: 500_000,
   unitIndexCapacity: 1_000_000,

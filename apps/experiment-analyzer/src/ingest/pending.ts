@@ -80,6 +80,8 @@ export interface CounterWrite {
   readonly field: string;
   readonly delta: number;
   readonly integer: boolean;
+  /** Set on a retry that is still missing at one level only ('w' window, 'r' rollup). */
+  readonly onlyLevel?: 'w' | 'r';
 }
 
 /** A new largest output difference of a shadow variant in a window. */

@@ -2,11 +2,14 @@
  * Where the sufficient statistics live in the Store, shared by ingest (writer) and results
  * (reader).
  *
- * Every statistic is a counter `analyzer/stats/<experiment>/<window>/<variant>/<metric>/<field>`
- * (parts URI-encoded, window = its start in epoch milliseconds). Counters cannot be listed, so
- * each counter name is also a member `<window>/<variant>/<metric>/<field>` of the sorted set
- * `analyzer/stats-index/<experiment>` with the window start as score: results read the members
- * whose window overlaps the range and then exactly those counters, never raw events.
+ * Every statistic is kept at two levels: per window (`w`, default one hour) and per rollup
+ * (`r`, default one day, a multiple of the window). Each is a counter
+ * `analyzer/stats/<level>/<experiment>/<start>/<variant>/<metric>/<field>` (parts URI-encoded,
+ * start in epoch milliseconds). Counters cannot be listed, so each counter name is also a member
+ * `<start>/<variant>/<metric>/<field>` of the sorted set `analyzer/stats-index/<level>/<experiment>`
+ * with the start as score: results read the members of the whole days inside the range from
+ * the rollup level, the hours at its edges from the window level, and then exactly those
+ * counters, never raw events.
  */
 
 /** Built-in binary metric: share of exposures whose status code was not OK. */
@@ -61,9 +64,12 @@ export function isIntegerField(field: string): boolean {
 
 const e = encodeURIComponent;
 
-/** The sorted set listing an experiment's counters. */
-export function indexKey(experimentId: string): string {
-  return `analyzer/stats-index/${e(experimentId)}`;
+/** Window level (`w`) or rollup level (`r`). */
+export type Level = 'w' | 'r';
+
+/** The sorted set listing an experiment's counters of one level. */
+export function indexKey(experimentId: string, level: Level): string {
+  return `analyzer/stats-index/${level}/${e(experimentId)}`;
 }
 
 /** Member of the index for one counter. */
@@ -72,13 +78,18 @@ export function indexMember(window: number, variant: string, metric: string, fie
 }
 
 /** The counter named by an index member. */
-export function counterKey(experimentId: string, member: string): string {
-  return `analyzer/stats/${e(experimentId)}/${member}`;
+export function counterKey(experimentId: string, level: Level, member: string): string {
+  return `analyzer/stats/${level}/${e(experimentId)}/${member}`;
 }
 
 /** Entry holding the largest absolute output difference of a shadow variant in a window. */
-export function shadowMaxKey(experimentId: string, window: number, variant: string): string {
-  return `analyzer/shadow-max/${e(experimentId)}/${window}/${e(variant)}`;
+export function shadowMaxKey(
+  experimentId: string,
+  level: Level,
+  window: number,
+  variant: string,
+): string {
+  return `analyzer/shadow-max/${level}/${e(experimentId)}/${window}/${e(variant)}`;
 }
 
 /** Parts of an index member. */

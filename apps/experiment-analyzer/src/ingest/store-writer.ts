@@ -1,6 +1,6 @@
 import { VersionConflictError, type Store } from '@verdict/store';
 import type { CounterWrite, MaxWrite, Pending } from './pending';
-import { counterKey, indexKey, indexMember, shadowMaxKey } from './stat-keys';
+import { counterKey, indexKey, indexMember, shadowMaxKey, type Level } from './stat-keys';
 
 /** Index members this process has registered; cleared past this size (re-adding is harmless). */
 const REGISTERED_LIMIT = 200_000;
@@ -13,58 +13,88 @@ export interface FlushReport {
   readonly failed: number;
 }
 
+/** A counter write at one level. */
+interface LevelWrite {
+  readonly write: CounterWrite;
+  readonly level: Level;
+  readonly start: number;
+  readonly member: string;
+}
+
 /**
- * Writes pending aggregates to the Store: first the index members of counters it has not
- * registered yet (so a reader that finds a counter's member always finds the counter or 0),
- * then every increment, all issued at once (one batch of calls per flush, never one per event).
- * Increments that fail are requeued in `pending` for the next flush, then the flush rejects.
+ * Writes pending aggregates to the Store at both levels (window and rollup): first the index
+ * members of counters it has not registered yet (so a reader that finds a counter's member
+ * always finds the counter or 0), then every increment, all issued at once (one batch of calls
+ * per flush, never one per event). Increments that fail are requeued in `pending` for the next
+ * flush, then the flush rejects.
  */
 export class StoreWriter {
   private readonly registered = new Set<string>();
 
-  constructor(private readonly store: Store) {}
+  /** `rollupMs`: width of the rollup level (a multiple of the window width). */
+  constructor(
+    private readonly store: Store,
+    private readonly rollupMs: number,
+  ) {}
+
+  private rollupOf(window: number): number {
+    return window - (((window % this.rollupMs) + this.rollupMs) % this.rollupMs);
+  }
 
   async write(pending: Pending): Promise<FlushReport> {
     const { counters, maxes } = pending.drain();
     if (counters.length === 0 && maxes.length === 0) return { counters: 0, failed: 0 };
-    const members = counters.map((w) => indexMember(w.window, w.variant, w.metric, w.field));
+    const levels: LevelWrite[] = [];
+    for (const write of counters) {
+      for (const [level, start] of [
+        ['w', write.window],
+        ['r', this.rollupOf(write.window)],
+      ] as const) {
+        if (write.onlyLevel !== undefined && write.onlyLevel !== level) continue;
+        const member = indexMember(start, write.variant, write.metric, write.field);
+        levels.push({ write, level, start, member });
+      }
+    }
     try {
-      await this.register(counters, members);
+      await this.register(levels);
     } catch (error) {
       pending.requeue(counters, maxes);
       throw error;
     }
     const results = await Promise.allSettled(
-      counters.map((w, i) => {
-        const key = counterKey(w.experiment, members[i]);
-        return w.integer
-          ? this.store.incrementBy(key, w.delta)
-          : this.store.incrementFloat(key, w.delta);
+      levels.map(({ write, level, member }) => {
+        const key = counterKey(write.experiment, level, member);
+        return write.integer
+          ? this.store.incrementBy(key, write.delta)
+          : this.store.incrementFloat(key, write.delta);
       }),
     );
     const maxResults = await Promise.allSettled(maxes.map((m) => this.raiseMax(m)));
-    const failedCounters = counters.filter((_, i) => results[i].status === 'rejected');
+    const failed = levels.filter((_, i) => results[i].status === 'rejected');
     const failedMaxes = maxes.filter((_, i) => maxResults[i].status === 'rejected');
-    if (failedCounters.length > 0 || failedMaxes.length > 0) {
-      pending.requeue(failedCounters, failedMaxes);
+    if (failed.length > 0 || failedMaxes.length > 0) {
+      // Requeue per level: a write that reached one level but not the other is retried only
+      // where it failed (a retry entry carries its level).
+      pending.requeue(
+        failed.map((f) => ({ ...f.write, onlyLevel: f.level })),
+        failedMaxes,
+      );
       const first = [...results, ...maxResults].find((r) => r.status === 'rejected');
       throw (first as PromiseRejectedResult).reason;
     }
-    return { counters: counters.length, failed: 0 };
+    return { counters: levels.length, failed: 0 };
   }
 
-  private async register(counters: readonly CounterWrite[], members: readonly string[]) {
-    const fresh = new Map<string, { experiment: string; member: string; window: number }>();
-    counters.forEach((w, i) => {
-      const id = `${w.experiment}\u0000${members[i]}`;
-      if (!this.registered.has(id)) {
-        fresh.set(id, { experiment: w.experiment, member: members[i], window: w.window });
-      }
-    });
+  private async register(levels: readonly LevelWrite[]) {
+    const fresh = new Map<string, LevelWrite>();
+    for (const l of levels) {
+      const id = `${l.level}\u0000${l.write.experiment}\u0000${l.member}`;
+      if (!this.registered.has(id)) fresh.set(id, l);
+    }
     if (fresh.size === 0) return;
     await Promise.all(
-      [...fresh.values()].map((f) =>
-        this.store.sortedAdd(indexKey(f.experiment), f.member, f.window),
+      [...fresh.values()].map((l) =>
+        this.store.sortedAdd(indexKey(l.write.experiment, l.level), l.member, l.start),
       ),
     );
     if (this.registered.size + fresh.size > REGISTERED_LIMIT) this.registered.clear();
@@ -72,13 +102,20 @@ export class StoreWriter {
   }
 
   private async raiseMax(m: MaxWrite): Promise<void> {
-    const key = shadowMaxKey(m.experiment, m.window, m.variant);
+    await this.raiseMaxAt(shadowMaxKey(m.experiment, 'w', m.window, m.variant), m.value);
+    await this.raiseMaxAt(
+      shadowMaxKey(m.experiment, 'r', this.rollupOf(m.window), m.variant),
+      m.value,
+    );
+  }
+
+  private async raiseMaxAt(key: string, value: number): Promise<void> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const entry = await this.store.get(key);
       const current = entry === undefined ? -Infinity : decodeDouble(entry.value);
-      if (current >= m.value) return;
+      if (current >= value) return;
       try {
-        await this.store.put(key, encodeDouble(m.value), { expectedVersion: entry?.version ?? 0 });
+        await this.store.put(key, encodeDouble(value), { expectedVersion: entry?.version ?? 0 });
         return;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;

@@ -7,6 +7,7 @@ import {
   indexKey,
   parseMember,
   shadowMaxKey,
+  type Level,
 } from '../ingest/stat-keys';
 
 /** field -> value */
@@ -16,51 +17,93 @@ export type VariantMetrics = Map<string, Map<string, Fields>>;
 
 /** The sufficient statistics of an experiment over a time range, summed over windows. */
 export interface Aggregates {
-  /** Windows (start, epoch ms) with data, ascending. */
+  /** Windows (start, epoch ms) with data, ascending (only when read with `periods`). */
   readonly windows: readonly number[];
   readonly totals: VariantMetrics;
-  /** The same statistics per window (bandit analysis by period). */
+  /** The same statistics per window (bandit analysis by period; only with `periods`). */
   readonly byWindow: ReadonlyMap<number, VariantMetrics>;
   /** Largest output difference per shadow variant. */
   readonly shadowMax: ReadonlyMap<string, number>;
 }
 
-/** Reads the counters of every window that overlaps [startMs, endMs). */
+/** Window and rollup widths the ingest writes with. */
+export interface Widths {
+  readonly windowMs: number;
+  readonly rollupMs: number;
+}
+
+/** One sorted-set range of one level to read. */
+interface Span {
+  readonly level: Level;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * The index ranges covering the windows that overlap [startMs, endMs): whole rollups (days)
+ * inside it from the rollup level, the windows at its edges from the window level; with
+ * `periods`, every window from the window level (per-window statistics are needed).
+ */
+export function spansOf(widths: Widths, startMs: number, endMs: number, periods: boolean): Span[] {
+  const { windowMs, rollupMs } = widths;
+  const first = Math.floor(startMs / windowMs) * windowMs;
+  const last = Math.ceil(endMs / windowMs) * windowMs;
+  if (periods) return [{ level: 'w', min: first, max: last - 1 }];
+  const headEnd = Math.min(last, Math.ceil(first / rollupMs) * rollupMs);
+  const tailStart = Math.max(headEnd, Math.floor(last / rollupMs) * rollupMs);
+  const spans: Span[] = [];
+  if (first < headEnd) spans.push({ level: 'w', min: first, max: headEnd - 1 });
+  if (headEnd < tailStart) spans.push({ level: 'r', min: headEnd, max: tailStart - 1 });
+  if (tailStart < last) spans.push({ level: 'w', min: tailStart, max: last - 1 });
+  return spans;
+}
+
+/**
+ * Reads the counters of every window that overlaps [startMs, endMs). `byWindow` is filled only
+ * with `periods` (it needs the window level throughout, so it reads more counters).
+ */
 export async function readAggregates(
   store: Store,
   experimentId: string,
-  windowMs: number,
+  widths: Widths,
   startMs: number,
   endMs: number,
+  periods = false,
 ): Promise<Aggregates> {
-  const members = await store.sortedRange(indexKey(experimentId), {
-    min: startMs - windowMs + 1,
-    max: endMs - 1,
-  });
-  const parsed = members.map((m) => ({ member: m.member, parts: parseMember(m.member) }));
+  const spans = spansOf(widths, startMs, endMs, periods);
+  const listed = await Promise.all(
+    spans.map((span) =>
+      store.sortedRange(indexKey(experimentId, span.level), { min: span.min, max: span.max }),
+    ),
+  );
+  const parsed = spans.flatMap((span, i) =>
+    listed[i].map((m) => ({ level: span.level, member: m.member, parts: parseMember(m.member) })),
+  );
   const values = await Promise.all(
     parsed.map((p) =>
-      p.parts === undefined ? 0 : store.getCounter(counterKey(experimentId, p.member)),
+      p.parts === undefined ? 0 : store.getCounter(counterKey(experimentId, p.level, p.member)),
     ),
   );
   const totals: VariantMetrics = new Map();
   const byWindow = new Map<number, VariantMetrics>();
-  const shadowWindows: Array<{ window: number; variant: string }> = [];
-  parsed.forEach(({ parts }, i) => {
+  const shadowWindows: Array<{ level: Level; window: number; variant: string }> = [];
+  parsed.forEach(({ level, parts }, i) => {
     if (parts === undefined) return;
     add(totals, parts.variant, parts.metric, parts.field, values[i]);
-    let window = byWindow.get(parts.window);
-    if (window === undefined) {
-      window = new Map();
-      byWindow.set(parts.window, window);
+    if (periods) {
+      let window = byWindow.get(parts.window);
+      if (window === undefined) {
+        window = new Map();
+        byWindow.set(parts.window, window);
+      }
+      add(window, parts.variant, parts.metric, parts.field, values[i]);
     }
-    add(window, parts.variant, parts.metric, parts.field, values[i]);
     if (parts.metric === SHADOW_METRIC && parts.field === FIELD.shadowOk) {
-      shadowWindows.push({ window: parts.window, variant: parts.variant });
+      shadowWindows.push({ level, window: parts.window, variant: parts.variant });
     }
   });
   const maxima = await Promise.all(
-    shadowWindows.map((s) => store.get(shadowMaxKey(experimentId, s.window, s.variant))),
+    shadowWindows.map((s) => store.get(shadowMaxKey(experimentId, s.level, s.window, s.variant))),
   );
   const shadowMax = new Map<string, number>();
   maxima.forEach((entry, i) => {

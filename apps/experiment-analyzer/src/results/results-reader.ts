@@ -40,6 +40,11 @@ export interface ResultsReaderOptions {
    */
   windowMs?: number;
   /**
+   * Rollup width the ingest writes with (must match its `rollupMs`).
+   * @default 86_400_000
+   */
+  rollupMs?: number;
+  /**
    * Clock for compute_time and an open range end.
    * @default () => new Date()
    */
@@ -65,7 +70,10 @@ export function createResultsReader(
   store: Store,
   options: ResultsReaderOptions = {},
 ): ResultsReader {
-  const windowMs = options.windowMs ?? INGEST_DEFAULTS.windowMs;
+  const widths = {
+    windowMs: options.windowMs ?? INGEST_DEFAULTS.windowMs,
+    rollupMs: options.rollupMs ?? INGEST_DEFAULTS.rollupMs,
+  };
   const now = options.now ?? (() => new Date());
   return {
     async results(experiment, range = {}) {
@@ -78,7 +86,16 @@ export function createResultsReader(
           received: `${range.end?.toISOString()} (start ${range.start?.toISOString()})`,
         });
       }
-      const aggregates = await readAggregates(store, experiment.id, windowMs, startMs, endMs);
+      // Bandits are analysed per window (their weights change between windows).
+      const periods = experiment.kind === ExperimentKind.BANDIT;
+      const aggregates = await readAggregates(
+        store,
+        experiment.id,
+        widths,
+        startMs,
+        endMs,
+        periods,
+      );
       return computeResults(experiment, aggregates, now());
     },
   };

@@ -301,6 +301,39 @@ describe('results from stored sufficient statistics', () => {
     expect(early.variants.map((v) => v.requests)).toEqual([1n, 0n]);
   });
 
+  it('combines rollup days and edge windows for ranges spanning several days', async () => {
+    const experiment = testExperiment();
+    const store = createMemoryStore();
+    const day = 24 * HOUR;
+    const ingest = createIngest({
+      store,
+      experiment: () => experiment,
+      now: () => new Date(T0 + 3 * day),
+      logger,
+    });
+    const events = [];
+    for (let d = 0; d < 3; d++) {
+      for (const h of [3, 12, 20]) {
+        events.push(
+          exposure(`d${d}h${h}`, 'control', `u${d}-${h}`, { timeMs: T0 + d * day + h * HOUR + 5 }),
+        );
+      }
+    }
+    await ingest.recordExposures(exposures(events));
+    await ingest.close();
+    const reader = createResultsReader(store);
+    const range = async (start: number, end: number) =>
+      Number(
+        (await reader.results(experiment, { start: new Date(start), end: new Date(end) }))
+          .variants[0].requests,
+      );
+    expect(await range(T0 + 12 * HOUR, T0 + 2 * day + 6 * HOUR)).toBe(6);
+    expect(await range(T0, T0 + 3 * day)).toBe(9);
+    expect(await range(T0 + day, T0 + 2 * day)).toBe(3);
+    expect(await range(T0 + 12 * HOUR + 30 * 60_000, T0 + 12 * HOUR + 31 * 60_000)).toBe(1);
+    expect(await range(T0 + 4 * HOUR, T0 + 12 * HOUR)).toBe(0);
+  });
+
   it('summarises shadow comparisons per shadow variant', async () => {
     const experiment = testExperiment({
       kind: experimentsV1.ExperimentKind.SHADOW,
