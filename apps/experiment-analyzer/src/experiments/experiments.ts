@@ -34,6 +34,8 @@ export interface ExperimentsOptions {
   defaultPageSize?: number;
   /** @default 1000 */
   maxPageSize?: number;
+  /** Called after each decision is stored (for metrics). */
+  onDecision?: (decision: Decision) => void;
 }
 
 /** A conclusion, by a person or by the decision loop. */
@@ -173,6 +175,7 @@ export function createExperiments(options: ExperimentsOptions): Experiments {
 
   const saveDecision = async (decision: Decision) => {
     await stored.addDecision(decision, timestampDate(decision.time!).getTime());
+    options.onDecision?.(decision);
     return decision;
   };
 

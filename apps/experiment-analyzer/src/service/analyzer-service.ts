@@ -24,6 +24,7 @@ import { createDecisionLoop, type DecisionLoop } from '../experiments/decision-l
 import { createExperiments } from '../experiments/experiments';
 import { createRegistryClient, type ModelRegistry } from '../experiments/model-registry';
 import { createRoutingTables } from '../routing/routing-tables';
+import { createAnalyzerMetrics } from './analyzer-metrics';
 import { createExperimentHandlers, createIngestHandlers, createRoutingHandlers } from './handlers';
 import type { EvaluatePolicy, IngestPort, ResultsPort } from './stats-contract';
 
@@ -97,6 +98,7 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
             });
       // Ingest looks experiments up synchronously per event: it reads this cache, refreshed on
       // every routing-table change (every experiment change makes one).
+      const analyzerMetrics = createAnalyzerMetrics(metrics);
       const cache = new Map<string, experimentsV1.Experiment>();
       const experimentsRef: { all?: () => Promise<experimentsV1.Experiment[]> } = {};
       const tables = createRoutingTables({
@@ -112,14 +114,17 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
         tables,
         ...(registry === undefined ? {} : { registry }),
         now,
+        onDecision: (decision) => analyzerMetrics.decision(decision),
       });
       experimentsRef.all = async () => {
         const all = await experiments.stored.all();
         cache.clear();
         for (const experiment of all) cache.set(experiment.id, experiment);
+        analyzerMetrics.experiments(all);
         return all;
       };
       const table = await tables.rebuild(true);
+      analyzerMetrics.tableVersion(table.version);
       logger.info(
         { table_version: String(table.version), experiments: cache.size },
         'routing table ready',
@@ -129,6 +134,7 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
         // Other replicas' changes reach this one's ingest cache through their table versions.
         for await (const newer of tables.watch(table.version, refresh.signal)) {
           logger.debug({ table_version: String(newer.version) }, 'routing table changed');
+          analyzerMetrics.tableVersion(newer.version);
           await experimentsRef.all!();
         }
       })().catch((error: unknown) =>

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { experimentsV1 } from '@verdict/proto';
 import { compileRoutingTable } from '@verdict/routing';
+import { demoExperiment } from '../../../cli/src/demo-experiment';
 import { spamAb, startAnalyzerFixture, type AnalyzerFixture } from '../testing/analyzer-fixture';
 
 const {
@@ -156,6 +157,23 @@ describe('experiment-analyzer ExperimentService and RoutingService over mutual T
       (r) => r.action === 'experiment.create' && r.resource === `experiment/${experiment!.id}`,
     );
     expect(audited).toHaveLength(1);
+  });
+
+  it('accepts the demo experiment verdict dev seeds, routing spam 50/50 once started', async () => {
+    const { experiment } = await client.createExperiment({ experiment: demoExperiment() });
+    expect(experiment).toMatchObject({ team: 'demo', model: 'spam' });
+    await client.startExperiment({ id: experiment!.id });
+    const table = (await fixture.routing().getRoutingTable({})).table!;
+    const compiled = compileRoutingTable(table);
+    expect(compiled).toBeDefined();
+    const route = table.models.find((m) => m.model === 'spam')!.experiments.at(-1)!;
+    expect(
+      route.variants.map((v) => [v.name, v.buckets.reduce((n, b) => n + b.end - b.start, 0)]),
+    ).toEqual([
+      ['control', 5000],
+      ['treatment', 5000],
+    ]);
+    await client.stopExperiment({ id: experiment!.id });
   });
 
   it('lists newest first with filters and paging', async () => {

@@ -109,5 +109,20 @@ describe('decision loop: automatic rollback of a failing treatment', () => {
       decision: decision.id,
       table_version: String(table.version),
     });
+
+    // The replica's own metrics follow (the table gauge through its watch, so wait for it).
+    const metricsUrl = `http://127.0.0.1:${fixture.service.opsPort}/metrics`;
+    const gauge = `verdict_analyzer_routing_table_version{service="experiment-analyzer"} ${table.version}\n`;
+    let body = await (await fetch(metricsUrl)).text();
+    while (!body.includes(gauge)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      body = await (await fetch(metricsUrl)).text();
+    }
+    expect(body).toContain(
+      'verdict_analyzer_decisions_total{action="ROLLBACK",applied="true",service="experiment-analyzer"} 1\n',
+    );
+    expect(body).toContain(
+      'verdict_analyzer_experiments{state="CONCLUDED",service="experiment-analyzer"} 1\n',
+    );
   }, 60_000);
 });
