@@ -47,6 +47,7 @@ describe('dashboard in headless Chromium', () => {
       tokens: ['browser-token'],
       source: recorded.source,
       logger,
+      timeseries: { minStepMs: recorded.windowMs },
       pollMs: 500,
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });

@@ -69,6 +69,7 @@ describe('dashboard server', () => {
       tokens: ['s3cret-token'],
       source: recorded.source,
       logger,
+      timeseries: { minStepMs: recorded.windowMs },
     });
   });
 

@@ -171,6 +171,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (parts.length === 2 && parts[0] === 'experiments') {
       const experiment = await experimentOrThrow(parts[1]);
       sendHtml(response, 200, experimentPage(experiment, settings));
+      // The page asks for the series as soon as its scripts run: start filling the cache of
+      // past points now, so that the first poll finds them computed or in flight.
+      timeseries.build(experiment, settings.points).catch((error: unknown) => {
+        logger.debug({ err: error, experiment: experiment.id }, 'timeseries prefetch failed');
+      });
       return;
     }
     if (parts.length === 2 && parts[0] === 'assets' && assets.has(parts[1])) {

@@ -23,6 +23,29 @@ describe('timeGrid', () => {
     );
   });
 
+  it('steps by whole statistics windows, so inner points fall on window boundaries', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2e12 }),
+        fc.integer({ min: 0, max: 400 * 86_400_000 }),
+        fc.integer({ min: 2, max: 200 }),
+        fc.constantFrom(1000, 60_000, 3_600_000, 7 * 60_000, 86_400_000),
+        (start, span, maxPoints, windowMs) => {
+          const { stepMs, ends } = timeGrid(start, start + span, maxPoints, windowMs);
+          expect(stepMs % windowMs).toBe(0);
+          expect(ends.length).toBeLessThanOrEqual(maxPoints);
+          for (const end of ends.slice(0, -1)) expect(end % windowMs).toBe(0);
+        },
+      ),
+    );
+    const hour = 3_600_000;
+    const start = Date.UTC(2026, 0, 1, 10, 20);
+    expect(timeGrid(start, start + 5 * hour, 48, hour)).toEqual({
+      stepMs: hour,
+      ends: [11, 12, 13, 14, 15].map((h) => Date.UTC(2026, 0, 1, h)).concat(start + 5 * hour),
+    });
+  });
+
   it('keeps the same inner points while the life grows within one step, so they can be cached', () => {
     const start = Date.UTC(2026, 0, 1, 10, 3, 17);
     const first = timeGrid(start, start + 3_600_000, 48);

@@ -8,6 +8,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
 
 /** Steps a grid may use, shortest first. */
 export const GRID_STEPS_MS: readonly number[] = [
@@ -44,14 +45,26 @@ export interface TimeGrid {
 /**
  * Ends of cumulative ranges over [start, end]: every multiple of the step strictly inside, then
  * `end`. At most `maxPoints` (at least 2) ends; a life shorter than the smallest step gives `end`
- * alone.
+ * alone. `minStepMs` is the resolution of the statistics (the ingest's window): steps are
+ * multiples of it, so that inner points fall on window boundaries (epoch-aligned, like the
+ * windows) and no two points read the same windows.
  */
-export function timeGrid(startMs: number, endMs: number, maxPoints: number): TimeGrid {
+export function timeGrid(
+  startMs: number,
+  endMs: number,
+  maxPoints: number,
+  minStepMs = SECOND,
+): TimeGrid {
   const span = Math.max(0, endMs - startMs);
   const inner = Math.max(1, maxPoints - 1);
-  const stepMs =
-    GRID_STEPS_MS.find((step) => Math.floor(span / step) <= inner) ??
-    DAY * 7 * Math.ceil(span / (DAY * 7 * inner));
+  const fits = (step: number) => Math.floor(span / step) <= inner;
+  const candidates = [
+    minStepMs,
+    ...GRID_STEPS_MS.filter((step) => step > minStepMs && step % minStepMs === 0),
+  ];
+  // Past the table: whole weeks when the window divides a week, else whole windows.
+  const unit = WEEK % minStepMs === 0 ? WEEK : minStepMs;
+  const stepMs = candidates.find(fits) ?? unit * Math.max(1, Math.ceil(span / (unit * inner)));
   const ends: number[] = [];
   for (let t = (Math.floor(startMs / stepMs) + 1) * stepMs; t < endMs; t += stepMs) ends.push(t);
   // The first multiple may sit close to start; dropping it keeps the count within the budget.

@@ -23,6 +23,12 @@ export interface TimeseriesOptions {
    * @default 60000
    */
   readonly cacheTtlMs?: number;
+  /**
+   * Resolution of the statistics: the ingest's window. Plot steps are multiples of it, so that
+   * every point adds whole windows (a finer step would repeat the same windows).
+   * @default 1000
+   */
+  readonly minStepMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -88,6 +94,7 @@ export function createTimeseries(
   const maxCachedPoints = options.maxCachedPoints ?? 5000;
   const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const now = options.now ?? Date.now;
+  const minStepMs = options.minStepMs ?? 1000;
   // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
   const cache = new Map<string, CacheEntry>();
 
@@ -121,7 +128,7 @@ export function createTimeseries(
     const startMs = started !== undefined ? timestampMs(started) : at;
     const endMs =
       experiment.endTime !== undefined ? Math.min(at, timestampMs(experiment.endTime)) : at;
-    const grid = timeGrid(startMs, Math.max(startMs, endMs), points);
+    const grid = timeGrid(startMs, Math.max(startMs, endMs), points, minStepMs);
     const last = grid.ends.length - 1;
     const all = await Promise.all(
       grid.ends.map((end, index) =>

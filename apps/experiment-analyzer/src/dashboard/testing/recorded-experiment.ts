@@ -32,6 +32,8 @@ export interface RecordedExperimentOptions {
 export interface RecordedExperiment {
   readonly source: DashboardSource;
   readonly experiment: experimentsV1.Experiment;
+  /** Statistics window of ingest and results, in ms (the dashboard's `timeseries.minStepMs`). */
+  readonly windowMs: number;
   /** Events that went through ingest. */
   readonly counts: { exposures: number; outcomes: number; shadowComparisons: number };
   close(): Promise<void>;
@@ -247,6 +249,7 @@ export async function recordExperiment(
   return {
     source,
     experiment,
+    windowMs,
     counts,
     async close() {
       await ingest.close();
