@@ -74,12 +74,30 @@ const modelsSchema = z
   })
   .prefault({});
 
+const driftSchema = z
+  .object({
+    analyzerAddress: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'host:port of the experiment analyzer that receives sampled inputs; unset samples nothing',
+      ),
+    sampleRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe('Share of served input rows copied to the analyzer for drift detection'),
+  })
+  .prefault({});
+
 /** Settings of the model-server; environment variables `VERDICT_*`, optional YAML file `VERDICT_CONFIG_FILE`. */
 export const configSchema = serviceConfigSchema({
   grpcPort: 50052,
   opsPort: 9102,
   dataDir: '.verdict/data/model-server',
-}).extend({ models: modelsSchema });
+}).extend({ models: modelsSchema, drift: driftSchema });
 
 export type Config = z.output<typeof configSchema>;
 

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@verdict/errors';
 import { createClient, type ClientTransportOptions, type ServiceContext } from '@verdict/grpc-kit';
-import { inference, registryV1 } from '@verdict/proto';
+import { driftV1, inference, registryV1 } from '@verdict/proto';
+import { Counter } from '@verdict/telemetry';
 import type { Config } from './config';
+import { createInputSampler, type InputSampler } from './drift/input-sampler';
 import { createModelMetrics } from './observability/model-metrics';
 import { createModelManager, type ModelManager } from './repository/model-manager';
 import {
@@ -44,6 +46,7 @@ export async function setupModelServer(
   let ready = false;
   await manager.loadAll();
   const registry = startRegistry(config, manager, logger);
+  const drift = startDriftSampling(config, context.metrics);
   await registry?.source.start();
   ready = true;
   logger.info(
@@ -57,7 +60,12 @@ export async function setupModelServer(
     inference.GRPCInferenceService,
     createInferenceService({
       manager,
-      infer: createInfer({ manager, metrics, maxTensorBytes: config.grpc.maxMessageBytes }),
+      infer: createInfer({
+        manager,
+        metrics,
+        maxTensorBytes: config.grpc.maxMessageBytes,
+        sampler: drift?.sampler,
+      }),
       isReady: () => ready,
       serverName: 'verdict-model-server',
       serverVersion: SERVER_VERSION,
@@ -68,9 +76,48 @@ export async function setupModelServer(
     stop: async () => {
       registry?.source.close();
       registry?.client.close();
+      await drift?.sampler.close();
+      drift?.client.close();
       await manager.close();
     },
   };
+}
+
+/** The client transport of this service's own identity (mTLS files, or the mesh's). */
+function ownTransport(config: Config): ClientTransportOptions {
+  return config.tls.mode === 'mesh'
+    ? { mode: 'mesh' }
+    : {
+        mode: 'mtls',
+        caFile: config.tls.caFile!,
+        certFile: config.tls.certFile!,
+        keyFile: config.tls.keyFile!,
+      };
+}
+
+/** Sends a sample of served input rows to the analyzer's DriftService, when one is configured. */
+function startDriftSampling(
+  config: Config,
+  registry: ServiceContext<Config>['metrics'],
+): { sampler: InputSampler; client: { close(): void } } | undefined {
+  const { analyzerAddress, sampleRate } = config.drift;
+  if (analyzerAddress === undefined || sampleRate === 0) return undefined;
+  const dropped = new Counter({
+    name: 'verdict_model_drift_samples_dropped_total',
+    help: 'Sampled input rows not sent to the analyzer, by reason (queue_full, send_failed).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const client = createClient(driftV1.DriftService, {
+    address: analyzerAddress,
+    transport: ownTransport(config),
+  });
+  const sampler = createInputSampler({
+    rate: sampleRate,
+    send: async (samples) => void (await client.recordInputSamples({ samples })),
+    onDrop: (rows, reason) => dropped.inc({ reason }, rows),
+  });
+  return { sampler, client };
 }
 
 /** The registry source of `models.registry`, calling the registry with this service's own identity. */
@@ -88,16 +135,10 @@ function startRegistry(
       expected: 'host:port of the registry, since models.registry.models names registry models',
       received: 'unset',
     });
-  const transport: ClientTransportOptions =
-    config.tls.mode === 'mesh'
-      ? { mode: 'mesh' }
-      : {
-          mode: 'mtls',
-          caFile: config.tls.caFile!,
-          certFile: config.tls.certFile!,
-          keyFile: config.tls.keyFile!,
-        };
-  const client = createClient(registryV1.RegistryService, { address, transport });
+  const client = createClient(registryV1.RegistryService, {
+    address,
+    transport: ownTransport(config),
+  });
   const source = createRegistrySource({
     client,
     manager,

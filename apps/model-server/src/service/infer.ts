@@ -1,6 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, isVerdictError } from '@verdict/errors';
 import type { inference } from '@verdict/proto';
+import type { InputSampler } from '../drift/input-sampler';
 import type { ModelMetrics } from '../observability/model-metrics';
 import type { ModelManager } from '../repository/model-manager';
 import { decodeInputs } from '../tensors/decode-inputs';
@@ -25,6 +26,8 @@ export interface InferOptions {
   readonly metrics: ModelMetrics;
   /** Largest decoded input tensor, in bytes (the message size limit). */
   readonly maxTensorBytes: number;
+  /** Copies a sample of input rows for drift detection; none when absent. */
+  readonly sampler?: InputSampler;
 }
 
 /** Creates the inference path shared by ModelInfer and ModelStreamInfer. */
@@ -40,6 +43,7 @@ export function createInfer(options: InferOptions): Infer {
         maxTensorBytes: options.maxTensorBytes,
       });
       const parameters = readRequestParameters(request.parameters, batcher.priorityLevels);
+      options.sampler?.offer(labels.model, labels.version, decoded.inputs, decoded.rows);
       const response = await version.batcher.submit({
         ...decoded,
         ...parameters,

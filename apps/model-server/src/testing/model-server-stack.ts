@@ -54,12 +54,13 @@ export interface ModelServerStack {
 export async function startModelServerStack(
   prepare?: (write: ModelServerStack['writeModel']) => Promise<void>,
   models: Record<string, unknown> = {},
+  settings: Record<string, unknown> = {},
 ): Promise<ModelServerStack> {
   const dir = await mkdtemp(join(tmpdir(), 'verdict-model-server-'));
   const repository = join(dir, 'models');
   const pki = await initDevPki({
     dir: join(dir, 'pki'),
-    services: ['model-server', 'router'],
+    services: ['model-server', 'router', 'experiment-analyzer'],
     clientName: 'tester',
   });
   const policyFile = join(dir, 'policy.yaml');
@@ -104,6 +105,7 @@ export async function startModelServerStack(
       log: { level: 'silent' },
       shutdownGraceMs: 1000,
       models: { repository, ...models },
+      ...settings,
     }),
   });
   const address = `127.0.0.1:${service.grpcPort}`;
