@@ -1,4 +1,4 @@
-import type { DriftSeries } from './source';
+import type { DriftPoint, DriftSeries } from './source';
 
 /** Drift of a model laid out for plotting: one value per feature per window time. */
 export interface DriftView {
@@ -30,14 +30,18 @@ export function driftView(
   );
   const times = allTimes.slice(Math.max(0, allTimes.length - maxTimes));
   const column = new Map(times.map((t, index) => [t, index]));
+  const versions = new Set(series.points.map((point) => point.version ?? ''));
+  const label = (point: DriftPoint) =>
+    versions.size > 1 ? `${point.feature} (version ${point.version ?? '?'})` : point.feature;
   const features = new Map<string, { psi: (number | null)[]; drifted: boolean[] }>();
   for (const point of series.points) {
     const index = column.get(point.time.getTime());
     if (index === undefined) continue;
-    let entry = features.get(point.feature);
+    const name = label(point);
+    let entry = features.get(name);
     if (entry === undefined) {
       entry = { psi: times.map(() => null), drifted: times.map(() => false) };
-      features.set(point.feature, entry);
+      features.set(name, entry);
     }
     entry.psi[index] = Number.isFinite(point.psi) ? point.psi : null;
     entry.drifted[index] = point.drifted;

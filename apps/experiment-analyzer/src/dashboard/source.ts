@@ -11,6 +11,8 @@ export interface DriftPoint {
   /** When the window was evaluated. */
   readonly time: Date;
   readonly feature: string;
+  /** Model version whose inputs these are; when a series has several, features are per version. */
+  readonly version?: string;
   /** Population stability index of the window against the reference. */
   readonly psi: number;
   /** The drift monitor judged this feature drifted in this window. */
