@@ -82,6 +82,18 @@ const decisionSchema = z
   })
   .prefault({});
 
+const tablesSchema = z
+  .object({
+    refreshMs: z
+      .int()
+      .positive()
+      .default(30_000)
+      .describe(
+        'How often the routing table is rebuilt to follow registry alias moves (and to finish a change a failure left half-done); only a table that routes differently is written',
+      ),
+  })
+  .prefault({});
+
 /** Settings of the experiment-analyzer; environment variables `VERDICT_*`, optional YAML file `VERDICT_CONFIG_FILE`. */
 export const configSchema = serviceConfigSchema({
   grpcPort: 50054,
@@ -92,6 +104,7 @@ export const configSchema = serviceConfigSchema({
   registry: registrySchema,
   audit: auditSchema,
   decision: decisionSchema,
+  tables: tablesSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -17,10 +17,15 @@ export interface RegistryClientOptions {
   /** The analyzer's own mutual-TLS identity (or mesh). */
   transport: ClientTransportOptions;
   /**
-   * Deadline of each registry call.
+   * Deadline of an alias move.
    * @default 10000
    */
   timeoutMs?: number;
+  /**
+   * Deadline of an alias lookup (routing-table builds wait for it).
+   * @default 2000
+   */
+  resolveTimeoutMs?: number;
 }
 
 /** A {@link ModelRegistry} over the registry's gRPC API. */
@@ -30,14 +35,14 @@ export function createRegistryClient(options: RegistryClientOptions): ModelRegis
     transport: options.transport,
   });
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const deadline = () => ({ timeoutMs });
+  const resolveTimeoutMs = options.resolveTimeoutMs ?? 2000;
   return {
     async resolveAlias(model, alias) {
-      const response = await client.getAlias({ model, alias }, deadline());
+      const response = await client.getAlias({ model, alias }, { timeoutMs: resolveTimeoutMs });
       return response.alias?.version ?? 0n;
     },
     async moveAlias(model, alias, version) {
-      await client.setAlias({ model, alias, version }, deadline());
+      await client.setAlias({ model, alias, version }, { timeoutMs });
     },
     close: () => client.close(),
   };

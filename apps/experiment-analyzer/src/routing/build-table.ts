@@ -20,17 +20,42 @@ export interface TableInput {
   experiments: readonly Experiment[];
   /** The table in force, whose bucket layouts the new one keeps where weights allow. */
   previous: experimentsV1.RoutingTable | undefined;
+  /**
+   * Versions that registry aliases point at, by {@link aliasKey}; a variant whose alias is
+   * here is routed to that version, any other alias variant is forwarded with its alias.
+   */
+  aliases?: ReadonlyMap<string, bigint>;
 }
 
-function routeVariant(variant: Variant, buckets: readonly { start: number; end: number }[]) {
+/** Key of a model's alias in {@link TableInput.aliases}. */
+export function aliasKey(model: string, alias: string): string {
+  return `${model}@${alias}`;
+}
+
+type Aliases = ReadonlyMap<string, bigint>;
+
+function targetOf(model: string, variant: Variant, aliases: Aliases) {
+  if (variant.target.case === 'version') {
+    return { case: 'version' as const, value: variant.target.value };
+  }
+  if (variant.target.case === 'alias') {
+    const version = aliases.get(aliasKey(model, variant.target.value));
+    return version === undefined
+      ? { case: 'alias' as const, value: variant.target.value }
+      : { case: 'version' as const, value: version };
+  }
+  return { case: undefined };
+}
+
+function routeVariant(
+  model: string,
+  variant: Variant,
+  buckets: readonly { start: number; end: number }[],
+  aliases: Aliases,
+) {
   return create(experimentsV1.RouteVariantSchema, {
     name: variant.name,
-    target:
-      variant.target.case === 'version'
-        ? { case: 'version', value: variant.target.value }
-        : variant.target.case === 'alias'
-          ? { case: 'alias', value: variant.target.value }
-          : { case: undefined },
+    target: targetOf(model, variant, aliases),
     pool: variant.pool,
     buckets: buckets.map((span) => ({ start: span.start, end: span.end })),
     control: variant.role === VariantRole.CONTROL,
@@ -64,6 +89,7 @@ function previousRoutes(table: experimentsV1.RoutingTable | undefined) {
 function experimentRoute(
   experiment: Experiment,
   previous: experimentsV1.ExperimentRoute | undefined,
+  aliases: Aliases,
 ): experimentsV1.ExperimentRoute {
   const answering = answeringVariants(experiment);
   const layout = layoutBuckets(
@@ -79,12 +105,14 @@ function experimentRoute(
     layer: experiment.layer,
     ...(experiment.layerRange === undefined ? {} : { layerRange: experiment.layerRange }),
     targeting: experiment.targeting,
-    variants: answering.map((variant) => routeVariant(variant, layout.get(variant.name) ?? [])),
+    variants: answering.map((variant) =>
+      routeVariant(experiment.model, variant, layout.get(variant.name) ?? [], aliases),
+    ),
     ...(shadow === undefined
       ? {}
       : {
           shadow: {
-            variant: routeVariant(shadow, []),
+            variant: routeVariant(experiment.model, shadow, [], aliases),
             sampleRate: shadow.shadowSampleRate,
           },
         }),
@@ -130,16 +158,17 @@ export function buildRoutingTable(input: TableInput): experimentsV1.RoutingTable
     byModel.set(experiment.model, list);
   }
   const previous = previousRoutes(input.previous);
+  const aliases = input.aliases ?? new Map<string, bigint>();
   const models = [...byModel.keys()].sort().map((model) => {
     const experiments = byModel
       .get(model)!
       .sort((a, b) => timeOf(a.createTime) - timeOf(b.createTime) || (a.id < b.id ? -1 : 1));
     const routes = experiments
       .filter((experiment) => experiment.state !== ExperimentState.CONCLUDED)
-      .map((experiment) => experimentRoute(experiment, previous.get(experiment.id)));
+      .map((experiment) => experimentRoute(experiment, previous.get(experiment.id), aliases));
     return create(experimentsV1.ModelRouteSchema, {
       model,
-      defaultVariant: routeVariant(defaultVariant(experiments), []) as RouteVariant,
+      defaultVariant: routeVariant(model, defaultVariant(experiments), [], aliases) as RouteVariant,
       experiments: routes,
     });
   });

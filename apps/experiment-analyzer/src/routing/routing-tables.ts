@@ -2,7 +2,7 @@ import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { experimentsV1 } from '@verdict/proto';
 import { VersionConflictError, type Store } from '@verdict/store';
 import type { PoolConfig } from '../config';
-import { buildRoutingTable } from './build-table';
+import { aliasKey, buildRoutingTable } from './build-table';
 
 type RoutingTable = experimentsV1.RoutingTable;
 
@@ -30,6 +30,12 @@ export interface RoutingTablesOptions {
    * @default 20
    */
   maxAttempts?: number;
+  /**
+   * Resolves a registry alias to the version it points at, so tables route alias variants to
+   * a version; without it (or when it fails and no earlier answer is known) the variant is
+   * forwarded with its alias.
+   */
+  resolveAlias?: (model: string, alias: string) => Promise<bigint>;
 }
 
 /** The versioned routing tables every analyzer replica agrees on through the store. */
@@ -68,6 +74,34 @@ export function createRoutingTables(options: RoutingTablesOptions): RoutingTable
   const pollMs = options.watchPollMs ?? 5000;
   const maxAttempts = options.maxAttempts ?? 20;
 
+  // Last known answer per alias: a registry outage keeps routing where it did, not flapping
+  // between versions and aliases.
+  const known = new Map<string, bigint>();
+  const resolveAliases = async (experiments: readonly experimentsV1.Experiment[]) => {
+    const resolve = options.resolveAlias;
+    if (resolve === undefined) return known;
+    const wanted = new Map<string, { model: string; alias: string }>();
+    for (const experiment of experiments) {
+      if (experiment.state === experimentsV1.ExperimentState.DRAFT) continue;
+      for (const variant of experiment.variants) {
+        if (variant.target.case !== 'alias') continue;
+        const key = aliasKey(experiment.model, variant.target.value);
+        wanted.set(key, { model: experiment.model, alias: variant.target.value });
+      }
+    }
+    await Promise.all(
+      [...wanted].map(async ([key, { model, alias }]) => {
+        try {
+          const version = await resolve(model, alias);
+          if (version > 0n) known.set(key, version);
+        } catch {
+          // Unreachable registry or unknown alias: the last answer (or the alias) stands.
+        }
+      }),
+    );
+    return known;
+  };
+
   const current = async () => {
     const entry = await store.get(TABLE_KEY);
     return entry === undefined ? undefined : decode(entry.value);
@@ -80,12 +114,14 @@ export function createRoutingTables(options: RoutingTablesOptions): RoutingTable
         const entry = await store.get(TABLE_KEY);
         const previous = entry === undefined ? undefined : decode(entry.value);
         const version = (entry?.version ?? 0) + 1;
+        const experiments = await options.experiments();
         const table = buildRoutingTable({
           version: BigInt(version),
           now: now(),
           pools: options.pools,
-          experiments: await options.experiments(),
+          experiments,
           previous,
+          aliases: await resolveAliases(experiments),
         });
         if (onlyIfChanged && previous !== undefined && sameRouting(previous, table)) {
           return previous;

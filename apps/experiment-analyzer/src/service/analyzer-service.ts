@@ -106,6 +106,11 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
         pools: config.pools,
         experiments: () => experimentsRef.all!(),
         now,
+        ...(registry === undefined
+          ? {}
+          : {
+              resolveAlias: (model: string, alias: string) => registry.resolveAlias(model, alias),
+            }),
       });
       const experiments = createExperiments({
         store,
@@ -141,6 +146,16 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
         logger.warn({ error: String(error) }, 'experiment cache refresh stopped'),
       );
 
+      // Follows registry alias moves and repairs a table a failed change left behind.
+      const refreshTimer = setInterval(() => {
+        tables
+          .rebuild(true)
+          .catch((error: unknown) =>
+            logger.warn({ error: String(error) }, 'routing table refresh failed'),
+          );
+      }, config.tables.refreshMs);
+      refreshTimer.unref();
+
       const stats = options.stats;
       const ingest = stats?.createIngest({ store, experiment: (id) => cache.get(id), now, logger });
       const results = stats?.createResultsReader(store, { now });
@@ -164,6 +179,7 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
       server.add(experimentsV1.IngestService, createIngestHandlers(ingest));
       return {
         async stop() {
+          clearInterval(refreshTimer);
           refresh.abort();
           await loop?.stop();
           await ingest?.close();

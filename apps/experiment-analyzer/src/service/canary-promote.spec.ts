@@ -107,7 +107,11 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       pki,
       policyFile,
       dataDir: join(dir, 'analyzer'),
-      env: { VERDICT_REGISTRY_ADDRESS: registry.address, VERDICT_DECISION_TICK_MS: '100' },
+      env: {
+        VERDICT_REGISTRY_ADDRESS: registry.address,
+        VERDICT_DECISION_TICK_MS: '100',
+        VERDICT_TABLES_REFRESH_MS: '200',
+      },
     });
   }, 60_000);
 
@@ -213,4 +217,45 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       target: { case: 'version', value: 2n },
     });
   }, 120_000);
+
+  it('routes alias variants to the version the alias points at, following moves in the registry', async () => {
+    const models = createClient(registryV1.RegistryService, {
+      address: registry.address,
+      transport: developer,
+    });
+    const client = createClient(experimentsV1.ExperimentService, {
+      address: analyzer.address,
+      transport: developer,
+    });
+    const routing = createClient(experimentsV1.RoutingService, {
+      address: analyzer.address,
+      transport: developer,
+    });
+    clients.push(models, client, routing);
+    // After the first test production points at 2; a new experiment tests 1 against it.
+    const definition = spamAb({ name: 'by-alias', team: 'ml' });
+    definition.variants[0]!.target = { case: 'alias', value: 'production' };
+    definition.variants[1]!.target = { case: 'version', value: 1n };
+    const { experiment } = await client.createExperiment({ experiment: definition });
+    await client.startExperiment({ id: experiment!.id });
+    const controlOf = (table: experimentsV1.RoutingTable) =>
+      table.models
+        .find((m) => m.model === 'spam')!
+        .experiments.find((e) => e.experimentId === experiment!.id)!
+        .variants.find((v) => v.name === 'control')!;
+    let table = (await routing.getRoutingTable({})).table!;
+    expect(controlOf(table).target).toEqual({ case: 'version', value: 2n });
+
+    await models.setAlias({ model: 'spam', alias: 'production', version: 1n });
+    while (controlOf(table).target.value !== 1n) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      table = (await routing.getRoutingTable({})).table!;
+    }
+    expect(controlOf(table).target).toEqual({ case: 'version', value: 1n });
+    compileRoutingTable(table);
+    // Nothing else changed, so no further version is written while the alias stays.
+    const settled = table.version;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await routing.getRoutingTable({})).table!.version).toBe(settled);
+  }, 60_000);
 });
