@@ -22,7 +22,7 @@
   function swatch(name) {
     var node = c.el('span', { class: 'swatch', 'aria-hidden': 'true' });
     node.style.background = colourOf(name);
-    return c.el('span', {}, [node, name]);
+    return c.el('span', { class: 'named' }, [node, name]);
   }
 
   function findMetric(variant, name) {
