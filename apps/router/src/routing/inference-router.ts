@@ -16,7 +16,11 @@ import { codeOf, forwardUnary, type ForwardedMethod } from '../pools/forward';
 import type { ShadowRunner } from '../shadow/shadow-runner';
 import type { RouterState, RouterStateHolder } from '../table/router-state';
 import { lengthDelimited } from '../wire/protobuf-wire';
-import { readInferRequestHead, readResponseVersion } from '../wire/infer-request';
+import {
+  readInferRequestHead,
+  readResponseVersion,
+  scanInferRequestHead,
+} from '../wire/infer-request';
 import { WireRequestAttributes } from './request-attributes';
 import { resolvePool } from './resolve-pool';
 import { versionedRequest } from './versioned-request';
@@ -142,6 +146,22 @@ export class InferenceRouter {
         { unitHeader: this.unitHeader },
       );
     } catch (error) {
+      // Refused before routing (bad bytes, no table, unknown model): audited, not measured, so
+      // that names a client makes up never become metric labels.
+      this.audit(
+        context,
+        head?.modelName ?? '',
+        undefined,
+        undefined,
+        '',
+        '',
+        codeOf(error),
+        started,
+        request,
+        '',
+        head?.id ?? '',
+        Math.round(Date.now() - (performance.now() - started)),
+      );
       return { error };
     }
     const residency = context.requestHeaders.get(this.residencyHeader);
@@ -416,7 +436,7 @@ function streamMessage(outcome: Outcome, request: Buffer): Buffer {
   if (outcome.response !== undefined) return lengthDelimited(2, outcome.response);
   let id = '';
   try {
-    id = readInferRequestHead(request).id;
+    id = scanInferRequestHead(request).id;
   } catch {
     // The request did not parse; the error message says why.
   }

@@ -8,7 +8,7 @@ import {
   type RawServiceImpl,
   type ServiceImpl,
 } from '@verdict/grpc-kit';
-import { experimentsV1, inference } from '@verdict/proto';
+import { auditV1, experimentsV1, inference } from '@verdict/proto';
 import type { RouterTestEnv } from './router-stack';
 
 type InferenceMethods = (typeof inference.GRPCInferenceService)['method'];
@@ -171,6 +171,46 @@ export async function startFakeAnalyzer(
       await server.shutdown({ graceMs: 0 });
     },
   };
+}
+
+/** An AuditService that keeps every appended record. */
+export interface AuditSpy {
+  readonly address: string;
+  readonly records: auditV1.Record[];
+  stop(): Promise<void>;
+}
+
+export async function startAuditSpy(env: RouterTestEnv): Promise<AuditSpy> {
+  const records: auditV1.Record[] = [];
+  const unimplemented = () => {
+    throw new UnimplementedError('audit spy');
+  };
+  const impl: ServiceImpl<(typeof auditV1.AuditService)['method']> = {
+    append(request) {
+      records.push(...request.records);
+      return {
+        results: request.records.map((record, index) => ({ id: record.id, index: BigInt(index) })),
+        treeSize: BigInt(records.length),
+      };
+    },
+    appendStream: unimplemented,
+    getCheckpoint: unimplemented,
+    getInclusionProof: unimplemented,
+    getConsistencyProof: unimplemented,
+    query: unimplemented,
+    // eslint-disable-next-line require-yield
+    async *export() {
+      unimplemented();
+    },
+  };
+  const server = createServer({
+    name: 'audit-spy',
+    transport: env.transport('audit'),
+    authorize: () => undefined,
+  });
+  server.add(auditV1.AuditService, impl);
+  const port = await server.start();
+  return { address: `127.0.0.1:${port}`, records, stop: () => shutdown(server) };
 }
 
 async function shutdown(server: KitServer): Promise<void> {

@@ -98,6 +98,7 @@ export async function startModelServerProcess(
   env: RouterTestEnv,
   name: string,
   port?: number,
+  extraEnv: Record<string, string> = {},
 ): Promise<ModelServerProcess> {
   const grpcPort = port ?? (await env.freePort());
   const paths = env.pki.services['model-server'];
@@ -116,6 +117,7 @@ export async function startModelServerProcess(
       VERDICT_MODELS_REPOSITORY: env.repository,
       VERDICT_LOG_LEVEL: 'warn',
       VERDICT_SHUTDOWN_GRACE_MS: '1000',
+      ...extraEnv,
     },
   });
   const address = `127.0.0.1:${grpcPort}`;
@@ -259,15 +261,22 @@ export async function writeTableFile(path: string, table: RoutingTableInit): Pro
 /** A ModelInferRequest for the test MLPs: one row of 16 floats. */
 export function mlpRequest(
   id: string,
-  init: { modelName?: string; modelVersion?: string } = {},
+  init: { modelName?: string; modelVersion?: string; parameters?: Record<string, string> } = {},
 ): MessageInitShape<typeof inference.ModelInferRequestSchema> {
   const values = new Float32Array(16).map((_, i) => Math.sin(i + id.length));
+  const { parameters, ...names } = init;
   return {
     modelName: 'mlp',
     id,
     inputs: [{ name: 'input', datatype: 'FP32', shape: [1n, 16n] }],
     rawInputContents: [new Uint8Array(values.buffer)],
-    ...init,
+    parameters: Object.fromEntries(
+      Object.entries(parameters ?? {}).map(([name, value]) => [
+        name,
+        { parameterChoice: { case: 'stringParam' as const, value } },
+      ]),
+    ),
+    ...names,
   };
 }
 

@@ -38,6 +38,23 @@ const cursor = new FieldCursor();
  * @throws InvalidArgumentError when the bytes are not a protobuf message or model_name is empty
  */
 export function readInferRequestHead(bytes: Buffer, nameField = 'model_name'): InferRequestHead {
+  const head = scanInferRequestHead(bytes);
+  if (head.modelName === '') {
+    throw new InvalidArgumentError({
+      field: nameField,
+      expected: 'the name of a model',
+      received: 'an empty string',
+    });
+  }
+  return head;
+}
+
+/**
+ * {@link readInferRequestHead} without the model_name check (an empty name comes back empty),
+ * e.g. to echo the id of a request that is being refused.
+ * @throws InvalidArgumentError when the bytes are not a protobuf message
+ */
+export function scanInferRequestHead(bytes: Buffer): InferRequestHead {
   let modelName = '';
   let modelVersion = '';
   let id = '';
@@ -72,13 +89,6 @@ export function readInferRequestHead(bytes: Buffer, nameField = 'model_name'): I
       });
     }
     throw error;
-  }
-  if (modelName === '') {
-    throw new InvalidArgumentError({
-      field: nameField,
-      expected: 'the name of a model',
-      received: 'an empty string',
-    });
   }
   return { modelName, modelVersion, id, hasParameters };
 }
