@@ -198,7 +198,6 @@ export async function startAuditSpy(env: RouterTestEnv): Promise<AuditSpy> {
     getInclusionProof: unimplemented,
     getConsistencyProof: unimplemented,
     query: unimplemented,
-    // eslint-disable-next-line require-yield
     async *export() {
       unimplemented();
     },

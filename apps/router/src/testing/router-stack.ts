@@ -23,6 +23,7 @@ import type { RouterStateHolder } from '../table/router-state';
 
 const APP_ROOT = join(__dirname, '..', '..');
 const MODEL_SERVER_MAIN = join(APP_ROOT, '..', 'model-server', 'src', 'main.ts');
+const ROUTER_MAIN = join(APP_ROOT, 'src', 'main.ts');
 
 /** The two MLPs every router test serves as `mlp` versions 1 and 2 (same shapes, other weights). */
 export const TEST_MLPS: Record<1 | 2, MlpOptions> = {
@@ -300,4 +301,65 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await delay(50);
   }
+}
+
+/** The router in its own process (`node --import tsx apps/router/src/main.ts`). */
+export interface RouterProcess {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the router as a child process with `VERDICT_*` settings and waits until it is ready. */
+export async function startRouterProcess(
+  env: RouterTestEnv,
+  settings: Record<string, string>,
+): Promise<RouterProcess> {
+  const port = await env.freePort();
+  const paths = env.pki.services.router;
+  const child = spawn(process.execPath, ['--import', 'tsx', ROUTER_MAIN], {
+    cwd: APP_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      VERDICT_GRPC_PORT: String(port),
+      VERDICT_OPS_PORT: '0',
+      VERDICT_TLS_CA_FILE: env.pki.caCert,
+      VERDICT_TLS_CERT_FILE: paths.cert,
+      VERDICT_TLS_KEY_FILE: paths.key,
+      VERDICT_POLICY_FILE: env.policyFile,
+      VERDICT_DATA_DIR: join(env.dir, 'data', `router-${port}`),
+      VERDICT_LOG_LEVEL: 'warn',
+      VERDICT_SHUTDOWN_GRACE_MS: '1000',
+      ...settings,
+    },
+  });
+  const address = `127.0.0.1:${port}`;
+  const client = createClient(inference.GRPCInferenceService, {
+    address,
+    transport: env.transport('developer'),
+  });
+  try {
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`router exited with ${child.exitCode}`);
+        try {
+          return (await client.serverReady({}, { timeoutMs: 1000 })).ready;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      'router process ready',
+    );
+  } finally {
+    client.close();
+  }
+  return {
+    address,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
 }
