@@ -75,7 +75,13 @@ export async function processGroupSurvives(groupId: number, graceMs = 20_000): P
 }
 
 /** Starts `verdict dev` and resolves once it reports every service ready (readiness probed by the CLI). */
-export async function startStack(options: { readyTimeoutMs?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: {
+    readyTimeoutMs?: number;
+    /** Extra environment for `verdict dev` and so every service (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+    env?: Record<string, string>;
+  } = {},
+): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'verdict-e2e-'));
   const ports: Record<string, { grpc: number; ops: number }> = {};
   for (const name of SERVICE_NAMES) ports[name] = { grpc: await freePort(), ops: await freePort() };
@@ -90,7 +96,7 @@ export async function startStack(options: { readyTimeoutMs?: number } = {}): Pro
       SERVICE_NAMES.map((n) => `${n}=${ports[n].grpc}:${ports[n].ops}`).join(','),
     ],
     // Its own process group, so stop() can tell whether any service outlived it.
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...options.env } },
   );
   const output: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {

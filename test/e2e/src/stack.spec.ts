@@ -74,16 +74,17 @@ describe('the dev stack (verdict dev) as real processes', () => {
     );
   });
 
-  it('answers UNIMPLEMENTED for an API whose issue has not landed, to an authorized caller', async () => {
+  it('the router answers ServerLive and ServerReady for itself (a routing table and a healthy pool)', async () => {
     const client = createClient(inference.GRPCInferenceService, {
       address: stack.grpc.router,
       transport: stack.transport(),
     });
-    await expect(client.serverLive({})).rejects.toMatchObject({
-      code: status.UNIMPLEMENTED,
-      details: 'inference.GRPCInferenceService/ServerLive is not provided by this service',
-    });
-    client.close();
+    try {
+      expect(await client.serverLive({})).toMatchObject({ live: true });
+      expect(await client.serverReady({})).toMatchObject({ ready: true });
+    } finally {
+      client.close();
+    }
   });
 
   it('serves the demo spam models from the model server', async () => {

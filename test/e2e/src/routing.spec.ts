@@ -1,0 +1,259 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { appEntry, startStack, type Stack } from './harness';
+import { createStockOipClient, type StockOipClient, type StockTensor } from './oip-stock-client';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+
+const run = promisify(execFile);
+
+/** Units sent through the router; at 50/50 one variant's share has a standard deviation of 2.5 points. */
+const UNITS = 400;
+/** Calls in flight at once. */
+const CONCURRENCY = 16;
+/** How long to wait for the router to apply the seeded table, and for spans to be exported. */
+const SETTLE_MS = 60_000;
+
+/** The documented unit hash (docs/routing.md), computed here independently of libs/routing. */
+function bucketOf(salt: string, unit: string): number {
+  return createHash('sha256').update(`${salt}:${unit}`, 'utf8').digest().readUInt32BE(0) % 10_000;
+}
+
+interface TableJson {
+  models: {
+    model: string;
+    experiments?: {
+      experimentId: string;
+      salt: string;
+      variants: { name: string; version?: string; buckets?: { start?: number; end?: number }[] }[];
+    }[];
+  }[];
+}
+
+interface RouteRowJson {
+  model: string;
+  experiment: string;
+  variant: string;
+  configuredShare?: number;
+  requests?: number;
+}
+
+async function until<T>(
+  what: string | (() => string),
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + SETTLE_MS;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const described = typeof what === 'string' ? what : what();
+  throw new Error(
+    `${described} within ${SETTLE_MS} ms${last ? ` (last error: ${String(last)})` : ''}`,
+  );
+}
+
+/**
+ * Issue 6's end-to-end acceptance through `verdict dev`: a stock OIP v2 client (grpc-js +
+ * proto-loader on the published proto) calls the router, the seeded demo experiment splits
+ * units between spam:1 and spam:2, the trailers name the variant, one trace spans client,
+ * router and model server, and `verdict routes show` shows the table with the observed split.
+ */
+describe('routing through the dev stack', () => {
+  let receiver: OtlpReceiver;
+  let stack: Stack;
+  let client: StockOipClient;
+  let tensor: StockTensor;
+  let demoId: string;
+  /** Every ModelInfer this test sent that the router attributed to the demo experiment, by variant. */
+  const sent = new Map<string, number>();
+
+  const infer = async (unit: string, headers: Record<string, string> = {}) => {
+    const result = await client.infer('spam', tensor, { 'x-verdict-unit': unit, ...headers });
+    if (result.trailers['x-verdict-experiment'] === demoId) {
+      const variant = result.trailers['x-verdict-variant'];
+      sent.set(variant, (sent.get(variant) ?? 0) + 1);
+    }
+    return result;
+  };
+
+  const cli = async (...args: string[]) =>
+    run(process.execPath, [appEntry('cli'), ...args, '--pki', stack.pkiDir], {
+      encoding: 'utf8',
+    });
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    // Verdict's own setting: every service reads it (the model server does not read the
+    // standard OTEL_EXPORTER_OTLP_ENDPOINT fallback, it loads its config without it).
+    stack = await startStack({ env: { VERDICT_OTLP_ENDPOINT: receiver.endpoint } });
+    const line = stack.output.find((l) => l.startsWith('Demo experiment '));
+    const match =
+      /^Demo experiment (\S+) \(spam-v2-vs-v1 on spam, created now\): control v1 50\.0% \| treatment v2 50\.0%$/.exec(
+        line ?? '',
+      );
+    if (match === null) {
+      throw new Error(
+        `verdict dev did not report the seeded demo experiment:\n${stack.output.join('\n')}`,
+      );
+    }
+    demoId = match[1];
+    const tls = stack.transport() as { caFile: string; certFile: string; keyFile: string };
+    client = createStockOipClient(stack.grpc.router, tls);
+    // Metadata straight from the model server, so the router counts only the calls below.
+    const direct = createStockOipClient(stack.grpc['model-server'], tls);
+    const { inputs } = await direct.metadata('spam');
+    direct.close();
+    const width = Number(inputs[0].shape.at(-1));
+    const values = new Float32Array(width);
+    for (let i = 0; i < width; i += 7) values[i] = 1;
+    tensor = { name: inputs[0].name, width, values };
+    // The router applies the seeded table from its watch a moment after the analyzer made it.
+    await until('the router routes spam by the demo experiment', async () => {
+      const { trailers } = await infer('warm-up');
+      return trailers['x-verdict-experiment'] === demoId ? true : undefined;
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+    await receiver?.close();
+  }, 60_000);
+
+  it('answers from both spam versions by the hash of x-verdict-unit, about 50/50, sticky, with the variant in the trailers', async () => {
+    const { stdout } = await cli(
+      'routes',
+      'show',
+      '--json',
+      '--address',
+      stack.grpc['experiment-analyzer'],
+      '--metrics',
+      stack.ops.router.replace(/^http:\/\//, ''),
+    );
+    const table = JSON.parse(stdout).table as TableJson;
+    const route = table.models
+      .find((m) => m.model === 'spam')!
+      .experiments!.find((e) => e.experimentId === demoId)!;
+    const expected = (unit: string) => {
+      const bucket = bucketOf(route.salt, unit);
+      return route.variants.find((v) =>
+        (v.buckets ?? []).some((r) => (r.start ?? 0) <= bucket && bucket < (r.end ?? 0)),
+      )!.name;
+    };
+
+    const units = Array.from({ length: UNITS }, (_, i) => `user-${i}`);
+    const answers = new Map<string, { variant: string; version: string }>();
+    for (let i = 0; i < units.length; i += CONCURRENCY) {
+      const batch = units.slice(i, i + CONCURRENCY);
+      const results = await Promise.all(batch.map((unit) => infer(unit)));
+      results.forEach((result, j) => {
+        expect(result.trailers['x-verdict-experiment']).toBe(demoId);
+        expect(result.output).toHaveLength(2);
+        answers.set(batch[j], {
+          variant: result.trailers['x-verdict-variant'],
+          version: result.modelVersion,
+        });
+      });
+    }
+    const byVariant = (variant: string) =>
+      [...answers.values()].filter((a) => a.variant === variant);
+    // The variant in the trailers is the version that answered: control spam:1, treatment spam:2.
+    expect(new Set(byVariant('control').map((a) => a.version))).toEqual(new Set(['1']));
+    expect(new Set(byVariant('treatment').map((a) => a.version))).toEqual(new Set(['2']));
+    expect(byVariant('control').length + byVariant('treatment').length).toBe(UNITS);
+    // Each unit got exactly the variant the documented hash gives any client.
+    const mismatches = units.filter((unit) => answers.get(unit)!.variant !== expected(unit));
+    expect(mismatches).toEqual([]);
+    // 50/50 within four standard deviations (2.5 points each at 400 units).
+    const share = byVariant('treatment').length / UNITS;
+    expect(share).toBeGreaterThan(0.4);
+    expect(share).toBeLessThan(0.6);
+    // Sticky: asked again, every unit gets the same variant.
+    const again = await Promise.all(units.slice(0, 40).map((unit) => infer(unit)));
+    expect(again.map((r) => r.trailers['x-verdict-variant'])).toEqual(
+      units.slice(0, 40).map((unit) => answers.get(unit)!.variant),
+    );
+  });
+
+  it('verdict routes show prints the demo table with the configured and the observed split', async () => {
+    const args = [
+      'routes',
+      'show',
+      '--address',
+      stack.grpc['experiment-analyzer'],
+      '--metrics',
+      stack.ops.router.replace(/^http:\/\//, ''),
+    ];
+    const json = JSON.parse((await cli(...args, '--json')).stdout) as { routes: RouteRowJson[] };
+    const rows = json.routes.filter((r) => r.model === 'spam' && r.experiment === demoId);
+    expect(rows.map((r) => [r.variant, r.configuredShare])).toEqual([
+      ['control', 0.5],
+      ['treatment', 0.5],
+    ]);
+    // The router counted exactly the calls this test sent (it is the only client).
+    for (const row of rows) expect(row.requests).toBe(sent.get(row.variant));
+
+    const { stdout } = await cli(...args);
+    expect(stdout).toMatch(/^routing table version \d+, made /);
+    expect(stdout).toMatch(/^default\s+local\s+127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(
+      new RegExp(
+        `spam\\s+${demoId} \\(ab, 100\\.0% of units\\)\\s+control\\s+v1\\s+default\\s+50\\.0%\\s+\\d+\\.\\d%\\s+${sent.get('control')}`,
+      ),
+    );
+    expect(stdout).toMatch(
+      new RegExp(
+        `spam\\s+${demoId} \\(ab, 100\\.0% of units\\)\\s+treatment\\s+v2\\s+default\\s+50\\.0%\\s+\\d+\\.\\d%\\s+${sent.get('treatment')}`,
+      ),
+    );
+  });
+
+  it('one trace spans the client, the router and the model server', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const clientSpanId = randomBytes(8).toString('hex');
+    const { trailers } = await infer('traced-unit', {
+      traceparent: `00-${traceId}-${clientSpanId}-01`,
+    });
+    expect(trailers['x-verdict-experiment']).toBe(demoId);
+    // Services export in batches (every few seconds): wait for both ends of the trace.
+    const seen = () => {
+      const services = [...new Set(receiver.spans.map((s) => s.service))].join(', ');
+      const ours = receiver.spans.filter((s) => s.traceId === traceId);
+      return `${receiver.spans.length} spans received from [${services}]; of this trace: ${JSON.stringify(ours)}`;
+    };
+    const trace = await until(
+      () => `spans of the traced call from router and model server (${seen()})`,
+      async () => {
+        const spans = receiver.spans.filter((s) => s.traceId === traceId);
+        const routerServer = spans.find(
+          (s) => s.service === 'router' && s.kind === 2 && s.parentSpanId === clientSpanId,
+        );
+        const modelServer = spans.find((s) => s.service === 'model-server' && s.kind === 2);
+        return routerServer && modelServer ? spans : undefined;
+      },
+    );
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const modelServerSpan = trace.find((s) => s.service === 'model-server' && s.kind === 2)!;
+    expect(modelServerSpan.name).toBe('inference.GRPCInferenceService/ModelInfer');
+    // Walk up from the model server's span: through the router, to the client's span.
+    const chain: ReceivedSpan[] = [];
+    for (
+      let span: ReceivedSpan | undefined = modelServerSpan;
+      span;
+      span = byId.get(span.parentSpanId)
+    ) {
+      chain.push(span);
+      if (span.parentSpanId === clientSpanId) break;
+    }
+    expect(chain.at(-1)!.parentSpanId).toBe(clientSpanId);
+    expect(chain.map((s) => s.service)).toContain('router');
+    expect(chain.at(-1)).toMatchObject({ service: 'router', kind: 2 });
+  });
+});
