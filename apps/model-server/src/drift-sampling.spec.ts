@@ -14,7 +14,7 @@ import {
   createDriftService,
   type DriftService,
 } from '../../experiment-analyzer/src/drift/drift-service';
-import { buildReferenceProfile } from '../../experiment-analyzer/src/drift/reference-profile';
+import { buildReferenceProfile } from '@verdict/drift';
 import {
   startModelServerStack,
   TEST_MLP,

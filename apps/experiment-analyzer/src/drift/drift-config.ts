@@ -3,11 +3,7 @@ import { InvalidArgumentError } from '@verdict/errors';
 import type { Store } from '@verdict/store';
 import { z } from 'zod';
 import type { DriftSettings } from './drift-service';
-import {
-  createStreamTrigger,
-  createWebhookTrigger,
-  type RetrainingTrigger,
-} from './retraining-trigger';
+import { createStreamTrigger, createWebhookTrigger, type RetrainingTrigger } from '@verdict/drift';
 
 /** The analyzer's `drift` settings (environment `VERDICT_DRIFT_*`). */
 export const driftSchema = z

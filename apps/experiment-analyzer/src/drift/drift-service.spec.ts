@@ -8,8 +8,8 @@ import { createRandom } from '@verdict/stats';
 import { Registry } from '@verdict/telemetry';
 import fc from 'fast-check';
 import { createDriftService, type DriftService } from './drift-service';
-import { buildReferenceProfile } from './reference-profile';
-import type { DriftAlert } from './drift-monitor';
+import { buildReferenceProfile } from '@verdict/drift';
+import type { DriftAlert } from '@verdict/drift';
 
 const context = {} as CallContext;
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -11,14 +11,10 @@ import {
   type DriftAlert,
   type DriftMonitor,
   type DriftWindow,
-} from './drift-monitor';
-import { checkProfile, isCategorical, type InputRow } from './reference-profile';
-import type { RetrainingTrigger } from './retraining-trigger';
-import {
-  DEFAULT_DRIFT_THRESHOLDS,
-  type DriftThresholds,
-  type FeatureDrift,
-} from './window-comparison';
+} from '@verdict/drift';
+import { checkProfile, isCategorical, type InputRow } from '@verdict/drift';
+import type { RetrainingTrigger } from '@verdict/drift';
+import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds, type FeatureDrift } from '@verdict/drift';
 
 /** Windows kept per model version for GetDriftStatus and the dashboard. */
 export const KEPT_WINDOWS = 200;
