@@ -101,6 +101,46 @@ const MALFORMED: fc.Arbitrary<{ field: string; mutate: (e: Experiment) => void }
     field: 'experiment.primary_metric',
     mutate: (e: Experiment) => void (e.primaryMetric = undefined),
   }),
+  fc.constant({
+    field: 'experiment.variants',
+    mutate: (e: Experiment) => {
+      e.kind = ExperimentKind.CANARY;
+      e.variants.push(create(experimentsV1.VariantSchema, { ...e.variants[1]!, name: 'third' }));
+    },
+  }),
+  fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((min) => ({
+    field: 'experiment.targeting[0].max',
+    mutate: (e: Experiment) =>
+      void (e.targeting = [
+        create(experimentsV1.TargetingRuleSchema, {
+          source: AttributeSource.PARAMETER,
+          attribute: 'score',
+          op: TargetingOp.RANGE,
+          min,
+          max: min - 1,
+        }),
+      ]),
+  })),
+  fc.constantFrom(0, 100, 150, -5).map((percentile) => ({
+    field: 'experiment.secondary_metrics[0].percentile',
+    mutate: (e: Experiment) =>
+      void (e.secondaryMetrics = [
+        create(experimentsV1.MetricSpecSchema, {
+          name: 'latency',
+          type: experimentsV1.MetricType.LATENCY,
+          direction: experimentsV1.MetricDirection.LOWER_IS_BETTER,
+          percentile,
+        }),
+      ]),
+  })),
+  fc.constantFrom(-0.01, NaN, Infinity).map((maxDegradation) => ({
+    field: 'experiment.guardrails[0].max_degradation',
+    mutate: (e: Experiment) => void (e.guardrails[0]!.maxDegradation = maxDegradation),
+  })),
+  fc.double({ min: 1.0000001, max: 1e6, noNaN: true }).map((step) => ({
+    field: 'experiment.policy.canary_step',
+    mutate: (e: Experiment) => void (e.policy!.canaryStep = step),
+  })),
   fc
     .oneof(fc.double({ min: 0.5000001, max: 1e9, noNaN: true }), fc.constantFrom(-0.1, NaN))
     .map((alpha) => ({
@@ -285,6 +325,45 @@ describe('experiment-analyzer ExperimentService and RoutingService over mutual T
     expect((await client.getExperiment({ id: foreign.experiment!.id })).experiment!.state).toBe(
       ExperimentState.DRAFT,
     );
+  });
+
+  it('asks a caller who writes for several teams to name one', async () => {
+    const writer = await fixture.experiments('writer-ab');
+    await expectStatus(
+      writer.createExperiment({ experiment: spamAb({ name: 'which-team', model: 'teams' }) }),
+      status.INVALID_ARGUMENT,
+      /^experiment\.team: .*team-a, team-b/,
+    );
+    const named = await writer.createExperiment({
+      experiment: spamAb({ name: 'which-team', model: 'teams', team: 'team-a' }),
+    });
+    expect(named.experiment!.team).toBe('team-a');
+  });
+
+  it('keeps experiments of one model and layer on disjoint layer ranges', async () => {
+    const layered = (name: string, start: number, end: number) =>
+      spamAb({ name, model: 'layered', layer: 'ranking', layerRange: { start, end } });
+    const first = await client.createExperiment({ experiment: layered('left', 0, 5000) });
+    await client.createExperiment({ experiment: layered('right', 5000, 10_000) });
+    await expectStatus(
+      client.createExperiment({ experiment: layered('overlap', 4000, 6000) }),
+      status.INVALID_ARGUMENT,
+      new RegExp(`^experiment\\.layer_range: expected .*${first.experiment!.id}`),
+    );
+    await expectStatus(
+      client.createExperiment({
+        experiment: spamAb({ name: 'whole-layer', model: 'layered', layer: 'ranking' }),
+      }),
+      status.INVALID_ARGUMENT,
+      /^experiment\.layer_range:/,
+    );
+    // Another layer, or the same ranges once the first experiment has concluded, is fine.
+    await client.createExperiment({
+      experiment: spamAb({ name: 'other-layer', model: 'layered', layer: 'colour' }),
+    });
+    await client.startExperiment({ id: first.experiment!.id });
+    await client.concludeExperiment({ id: first.experiment!.id });
+    await client.createExperiment({ experiment: layered('reuse', 0, 5000) });
   });
 
   it('moves through the state machine and refuses illegal transitions with FAILED_PRECONDITION', async () => {

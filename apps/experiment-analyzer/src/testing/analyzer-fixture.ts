@@ -14,7 +14,10 @@ import { STATS_MODULES } from '../service/stats-modules';
 
 const { ExperimentKind, VariantRole, MetricType, MetricDirection } = experimentsV1;
 
-/** Principals of the test policy: `tester` may do anything, `writer-b` writes team-b only. */
+/**
+ * Principals of the test policy: `tester` may do anything, `writer-b` writes team-b only,
+ * `writer-ab` writes team-a and team-b.
+ */
 export const TEST_POLICY = `
 roles:
   admin: ['*']
@@ -25,6 +28,9 @@ bindings:
   - principals: ['spiffe://verdict.local/ns/default/sa/writer-b']
     roles: [writer]
     teams: [team-b]
+  - principals: ['spiffe://verdict.local/ns/default/sa/writer-ab']
+    roles: [writer]
+    teams: [team-a, team-b]
 `;
 
 /** An analyzer in this process over real mutual TLS, with an in-memory audit sink. */
