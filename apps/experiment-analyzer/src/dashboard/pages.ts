@@ -82,7 +82,7 @@ export function experimentPage(
 <section aria-labelledby="time-heading">
 <h2 id="time-heading">Over time</h2>
 ${plotFigure('plot-split', 'Traffic split: share of requests per variant between points')}
-${plotFigure('plot-primary', 'Primary metric per variant with its confidence interval (cumulative)')}
+${plotFigure('plot-primary', 'Primary metric per variant with its confidence interval as a band (cumulative)')}
 </section>
 <section aria-labelledby="guardrails-heading">
 <h2 id="guardrails-heading">Guardrails</h2>
@@ -99,7 +99,7 @@ ${plotFigure('plot-shadow', 'Agreement rate per shadow variant with its confiden
 </section>
 <section aria-labelledby="drift-heading">
 <h2 id="drift-heading">Input drift of ${escapeHtml(experiment.model)}</h2>
-${plotFigure('plot-drift', 'Population stability index per feature, per evaluated window')}
+${plotFigure('plot-drift', 'Population stability index per feature, per evaluated window (red dots: the feature drifted in that window; dashed: the PSI threshold)')}
 <p id="drift-summary"></p>
 </section>
 <noscript>This page needs JavaScript; its data is under <a href="/api/experiments/${id}">/api/experiments/${id}</a>.</noscript>

@@ -43,8 +43,15 @@
    * Draws (or updates) a uPlot chart in the container. `series` are {label, values, colour,
    * dash?, width?}; `bands` pairs of [upperLabel, lowerLabel, colour].
    */
+  /** Per chart and series label: indices of points drawn as markers (e.g. drifted windows). */
+  var marked = {};
+
   function chart(name, times, series, options) {
     var container = document.getElementById(name);
+    marked[name] = {};
+    series.forEach(function (s) {
+      if (s.marked) marked[name][s.label] = s.marked;
+    });
     state.plotted[name] = {
       times: times.slice(),
       series: series.map(function (s) {
@@ -115,7 +122,16 @@
               width: s.width === undefined ? 2 : s.width,
               dash: s.dash,
               paths: s.paths,
-              points: { show: s.points === undefined ? true : s.points },
+              points: s.marked
+                ? {
+                    show: true,
+                    size: 9,
+                    fill: '#b42318',
+                    filter: function (u, seriesIdx) {
+                      return (marked[name] || {})[u.series[seriesIdx].label] || [];
+                    },
+                  }
+                : { show: s.points === undefined ? true : s.points },
               value: function (_u, v) {
                 return v === null || v === undefined ? '–' : (options.format || c.number)(v);
               },
@@ -130,6 +146,10 @@
       data,
       container,
     );
+    var legendRows = u.root.querySelectorAll('.u-legend .u-series');
+    series.forEach(function (s, i) {
+      if (s.legend === false && legendRows[i + 1]) legendRows[i + 1].style.display = 'none';
+    });
     u.verdictSignature = signature;
     state.charts[name] = u;
   }
@@ -160,6 +180,7 @@
         colour: c.translucent(colour, 0.5),
         width: 1,
         points: false,
+        legend: false,
       },
       {
         label: name + ' lower',
@@ -167,6 +188,7 @@
         colour: c.translucent(colour, 0.5),
         width: 1,
         points: false,
+        legend: false,
       },
     ];
   }
@@ -252,7 +274,11 @@
       })
       .slice(0, MAX_DRIFT_FEATURES);
     var series = shown.map(function (f, i) {
-      return { label: f.feature, values: f.psi, colour: c.colour(i) };
+      var drifted = [];
+      f.drifted.forEach(function (d, index) {
+        if (d) drifted.push(index);
+      });
+      return { label: f.feature, values: f.psi, colour: c.colour(i), marked: drifted };
     });
     if (drift.psiThreshold !== null && drift.times.length > 0) {
       series.push({
