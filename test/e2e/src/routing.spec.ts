@@ -215,6 +215,33 @@ describe('routing through the dev stack', () => {
     );
   });
 
+  it('the router reports exposures to the analyzer: verdict experiment results counts every routed call', async () => {
+    const address = ['--address', stack.grpc['experiment-analyzer']];
+    const listed = JSON.parse(
+      (await cli('experiment', 'list', '--model', 'spam', '--json', ...address)).stdout,
+    );
+    expect(listed.experiments).toEqual([
+      expect.objectContaining({ id: demoId, state: 'EXPERIMENT_STATE_RUNNING' }),
+    ]);
+    // Exposure events are batched off the answer path: wait until the analyzer has them all.
+    const results = await until('the analyzer counting every routed call', async () => {
+      const { stdout } = await cli('experiment', 'results', demoId, '--json', ...address);
+      const variants = JSON.parse(stdout).results.variants as {
+        variant: string;
+        requests: string;
+      }[];
+      const counted = variants.map((v) => [v.variant, Number(v.requests)]);
+      const expected = ['control', 'treatment'].map((v) => [v, sent.get(v) ?? 0]);
+      return JSON.stringify(counted) === JSON.stringify(expected) ? variants : undefined;
+    });
+    expect(results.map((v) => v.variant)).toEqual(['control', 'treatment']);
+    const { stdout } = await cli('experiment', 'results', demoId, ...address);
+    expect(stdout).toMatch(
+      new RegExp(`^control\\s+\\d+\\s+${sent.get('control')}\\s+50\\.0%\\s+\\d+\\.\\d%$`, 'm'),
+    );
+    expect(stdout).toMatch(/^SRM: chi2 \S+, p \S+, (ok|MISMATCH)/m);
+  });
+
   it('one trace spans the client, the router and the model server', async () => {
     const traceId = randomBytes(16).toString('hex');
     const clientSpanId = randomBytes(8).toString('hex');
