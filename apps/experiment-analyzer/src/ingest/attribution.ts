@@ -35,7 +35,8 @@ export interface AttributionOptions {
  * sample-ratio check.
  */
 export class AttributionIndex {
-  private readonly requests: BoundedMap<string, Assignment[]>;
+  /** One assignment (the common case, no array allocated) or several (several layers). */
+  private readonly requests: BoundedMap<string, Assignment | Assignment[]>;
   private readonly units: BoundedMap<string, UnitEntry>;
   private readonly refs = new Map<string, VariantRef>();
 
@@ -61,12 +62,15 @@ export class AttributionIndex {
   expose(requestId: string, unitId: string, ref: VariantRef, timeMs: number): boolean {
     if (requestId !== '') {
       const known = this.requests.get(requestId);
-      if (known === undefined) this.requests.set(requestId, [{ ref, timeMs }]);
-      else upsert(known, ref, timeMs);
+      if (known === undefined) this.requests.insertAbsent(requestId, { ref, timeMs });
+      else if (Array.isArray(known)) upsert(known, ref, timeMs);
+      else if (known.ref.experiment === ref.experiment)
+        this.requests.set(requestId, { ref, timeMs });
+      else this.requests.set(requestId, [known, { ref, timeMs }]);
     }
     const unit = this.units.get(unitId);
     if (unit === undefined) {
-      this.units.set(unitId, { assignments: [{ ref, timeMs }] });
+      this.units.insertAbsent(unitId, { assignments: [{ ref, timeMs }] });
       return true;
     }
     return upsert(unit.assignments, ref, timeMs);
@@ -74,7 +78,8 @@ export class AttributionIndex {
 
   /** Assignments of a request (read-only view). */
   byRequest(requestId: string, touch = true): readonly Assignment[] | undefined {
-    return touch ? this.requests.get(requestId) : this.requests.peek(requestId);
+    const found = touch ? this.requests.get(requestId) : this.requests.peek(requestId);
+    return found === undefined || Array.isArray(found) ? found : [found];
   }
 
   /** A unit's entry (read-only view). */
@@ -87,7 +92,7 @@ export class AttributionIndex {
     let unit = this.units.get(unitId);
     if (unit === undefined) {
       unit = { assignments: [] };
-      this.units.set(unitId, unit);
+      this.units.insertAbsent(unitId, unit);
     }
     (unit.covariates ??= new Map()).set(metric, value);
   }

@@ -42,6 +42,11 @@ export class BoundedMap<K, V> {
     this.insert(key, value);
   }
 
+  /** Adds a key that {@link get} or {@link peek} just reported absent (saves two lookups). */
+  insertAbsent(key: K, value: V): void {
+    this.insert(key, value);
+  }
+
   delete(key: K): void {
     this.current.delete(key);
     this.previous.delete(key);
@@ -62,53 +67,96 @@ export class BoundedMap<K, V> {
 }
 
 /**
- * The event ids seen recently, as 53-bit hashes (two FNV-1a hashes with different offsets), in
- * generations like {@link BoundedMap}: remembers at least the last capacity/2 ids and at most
- * `capacity`. A hash instead of the id keeps an entry at a few dozen bytes whatever the id's
- * length; two different ids collide with probability about capacity / 2^53 per lookup.
+ * The event ids seen recently, as 52-bit hashes (two 32-bit FNV-1a-style hashes of the id), in
+ * two generations like {@link BoundedMap}: remembers at least the last capacity/2 ids and at
+ * most `capacity`. Each generation is an open-addressing table of two Uint32Arrays at load at
+ * most 1/2, so an id costs 16 bytes whatever its length and nothing is allocated per event. Two
+ * different ids collide with probability about capacity / 2^52 per lookup.
  */
 export class RecentIds {
-  private current = new Set<number>();
-  private previous = new Set<number>();
+  private current: HashTable;
+  private previous: HashTable;
   private readonly half: number;
+  private hi = 0;
+  private lo = 0;
 
   constructor(readonly capacity: number) {
     this.half = Math.max(1, Math.floor(capacity / 2));
+    this.current = new HashTable(this.half);
+    this.previous = new HashTable(this.half);
   }
 
-  /** True when the id was seen before; otherwise remembers it and returns false. */
-  seen(hash: number): boolean {
-    if (this.current.has(hash) || this.previous.has(hash)) return true;
-    this.current.add(hash);
-    if (this.current.size >= this.half) {
-      this.previous = this.current;
-      this.current = new Set();
+  /** True when the id (of this kind) was seen; remembers its hash for {@link addLast}. */
+  has(kind: number, id: string): boolean {
+    let a = (0x811c9dc5 ^ kind) >>> 0;
+    let b = (0x01000193 ^ imul(kind + 1, 0x9e3779b9)) >>> 0;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      a = imul(a ^ c, 0x01000193);
+      b = imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 15;
     }
-    return false;
+    // Mix the tails so that ids differing only in their last characters spread over the table.
+    a = imul(a ^ (a >>> 16), 0x85ebca6b);
+    a ^= a >>> 13;
+    this.hi = a >>> 0;
+    // lo is never 0: 0 marks an empty slot.
+    this.lo = (b | 1) >>> 0;
+    return this.current.has(this.hi, this.lo) || this.previous.has(this.hi, this.lo);
   }
 
-  /** Forgets an id (for an event that ended up not counted). */
-  forget(hash: number): void {
-    this.current.delete(hash);
-    this.previous.delete(hash);
+  /** Remembers the id of the last {@link has} call. */
+  addLast(): void {
+    this.current.add(this.hi, this.lo);
+    if (this.current.size >= this.half) {
+      const recycled = this.previous;
+      recycled.clear();
+      this.previous = this.current;
+      this.current = recycled;
+    }
+  }
+}
+
+/** Open addressing with linear probing over (hi, lo) pairs; lo = 0 marks an empty slot. */
+class HashTable {
+  private readonly his: Uint32Array;
+  private readonly los: Uint32Array;
+  private readonly mask: number;
+  size = 0;
+
+  constructor(entries: number) {
+    let slots = 16;
+    while (slots < entries * 2) slots *= 2;
+    this.his = new Uint32Array(slots);
+    this.los = new Uint32Array(slots);
+    this.mask = slots - 1;
   }
 
-  has(hash: number): boolean {
-    return this.current.has(hash) || this.previous.has(hash);
+  has(hi: number, lo: number): boolean {
+    for (let i = hi & this.mask; ; i = (i + 1) & this.mask) {
+      const l = this.los[i];
+      if (l === 0) return false;
+      if (l === lo && this.his[i] === hi) return true;
+    }
+  }
+
+  add(hi: number, lo: number): void {
+    for (let i = hi & this.mask; ; i = (i + 1) & this.mask) {
+      const l = this.los[i];
+      if (l === 0) {
+        this.his[i] = hi;
+        this.los[i] = lo;
+        this.size++;
+        return;
+      }
+      if (l === lo && this.his[i] === hi) return;
+    }
+  }
+
+  clear(): void {
+    this.los.fill(0);
+    this.size = 0;
   }
 }
 
 const { imul } = Math;
-
-/** 53-bit hash of a string, salted by `kind` so that ids of different event kinds never meet. */
-export function idHash(kind: number, id: string): number {
-  let a = (0x811c9dc5 ^ kind) >>> 0;
-  let b = (0x01000193 ^ imul(kind + 1, 0x9e3779b9)) >>> 0;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    a = imul(a ^ c, 0x01000193);
-    b = imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
-}

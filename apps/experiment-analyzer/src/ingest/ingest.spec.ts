@@ -67,6 +67,18 @@ describe('ingest: exposures', () => {
     await ingest.close();
   });
 
+  it('recognises replays only within the bounded dedup window', async () => {
+    const { ingest } = setup({ dedupCapacity: 4 });
+    const events = Array.from({ length: 10 }, (_, i) => exposure(`e${i}`, 'control', `u${i}`));
+    await ingest.recordExposures(exposures(events));
+    const recent = await ingest.recordExposures(exposures([events[9], events[8]]));
+    expect(recent.duplicateCount).toBe(2n);
+    // e0 was seen 10 ids ago, beyond the window of 2 to 4 ids: counted again (documented).
+    const old = await ingest.recordExposures(exposures([events[0]]));
+    expect([old.acceptedCount, old.duplicateCount]).toEqual([1n, 0n]);
+    await ingest.close();
+  });
+
   it('counts a unit once however many requests it makes, and duplicates inside one batch once', async () => {
     const { ingest, totals } = setup();
     const response = await ingest.recordExposures(

@@ -4,7 +4,7 @@ import { experimentsV1 } from '@verdict/proto';
 import type { Store } from '@verdict/store';
 import type { Logger } from '@verdict/telemetry';
 import { AttributionIndex, type Assignment } from './attribution';
-import { RecentIds, idHash } from './bounded-map';
+import { RecentIds } from './bounded-map';
 import { experimentInfo, type ExperimentInfo } from './experiment-info';
 import { INGEST_DEFAULTS, type IngestOptions } from './options';
 import { Pending } from './pending';
@@ -159,8 +159,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     let duplicates = 0;
     const infos = new Map<string, ExperimentInfo | undefined>();
     for (const event of request.events) {
-      const hash = idHash(EXPOSURE, event.eventId);
-      if (ids.has(hash)) {
+      if (ids.has(EXPOSURE, event.eventId)) {
         duplicates++;
         continue;
       }
@@ -173,7 +172,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         ignoredExposures++;
         continue;
       }
-      ids.seen(hash);
+      ids.addLast();
       const time = eventTime(event.time, now);
       const window = windowOf(time);
       const cell = pending.exposure(event.experimentId, window, event.variant);
@@ -203,8 +202,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     let accepted = 0;
     let duplicates = 0;
     for (const c of request.comparisons) {
-      const hash = idHash(SHADOW, c.eventId);
-      if (ids.has(hash)) {
+      if (ids.has(SHADOW, c.eventId)) {
         duplicates++;
         continue;
       }
@@ -213,7 +211,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         ignoredShadowComparisons++;
         continue;
       }
-      ids.seen(hash);
+      ids.addLast();
       const cell = pending.shadow(
         c.experimentId,
         windowOf(eventTime(c.time, now)),
@@ -274,7 +272,6 @@ export function createIngest(deps: IngestDeps): Ingest {
     const now = deps.now().getTime();
     // First pass: resolve and check everything, so a bad value changes nothing.
     const plans = request.outcomes.map((outcome, i) => {
-      const hash = idHash(OUTCOME, outcome.eventId);
       const time = eventTime(outcome.time, now);
       const targets = targetsOf(outcome, time).filter(
         (a) => infoOf(a.ref.experiment) !== undefined,
@@ -293,13 +290,13 @@ export function createIngest(deps: IngestDeps): Ingest {
           });
         }
       }
-      return { outcome, hash, time, targets, covariateOf: covariateTargets(outcome, targets) };
+      return { outcome, time, targets, covariateOf: covariateTargets(outcome, targets) };
     });
     let accepted = 0;
     let duplicates = 0;
     let unattributed = 0;
-    for (const { outcome, hash, time, targets, covariateOf } of plans) {
-      if (ids.has(hash)) {
+    for (const { outcome, time, targets, covariateOf } of plans) {
+      if (ids.has(OUTCOME, outcome.eventId)) {
         duplicates++;
         continue;
       }
@@ -307,7 +304,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         unattributed++;
         continue;
       }
-      ids.seen(hash);
+      ids.addLast();
       const unitId = outcome.subject.case === 'unitId' ? outcome.subject.value : undefined;
       if (covariateOf.length > 0) index.setCovariate(unitId!, outcome.metric, outcome.value);
       const unit = unitId === undefined ? undefined : index.byUnit(unitId);
