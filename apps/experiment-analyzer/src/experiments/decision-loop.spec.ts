@@ -200,6 +200,48 @@ describe('decision loop', () => {
     expect(record?.details).toMatchObject({ decision: decisions[0]!.id });
   });
 
+  it.each([
+    ['NO_DIFFERENCE', DecisionAction.NO_DIFFERENCE, '', 'control'],
+    ['PROMOTE', DecisionAction.PROMOTE, 'treatment', 'treatment'],
+    ['ROLLBACK', DecisionAction.ROLLBACK, 'treatment', 'control'],
+  ])(
+    'applies %s by concluding: the winner (or control) becomes the default, no alias moves without a registry',
+    async (_name, action, variant, defaultName) => {
+      const r = replica(store, clock);
+      const experiment = await running(r, true);
+      const loop = loopOf(
+        r,
+        store,
+        () => ({ action, reason: 'policy says so', numbers: { p_value: 0.01 }, variant }),
+        [],
+      );
+      clock.ms += 60_000;
+      await loop.tick();
+      const after = await r.experiments.get(ADMIN, experiment.id);
+      const winner = action === DecisionAction.NO_DIFFERENCE ? '' : defaultName;
+      expect(after).toMatchObject({ state: ExperimentState.CONCLUDED, winner });
+      const table = (await r.tables.current())!;
+      expect(table.models[0]!.experiments).toHaveLength(0);
+      expect(table.models[0]!.defaultVariant!.name).toBe(defaultName);
+      const { decisions } = await r.experiments.listDecisions(ADMIN, {
+        experimentId: experiment.id,
+        pageSize: 10,
+        pageToken: '',
+      });
+      expect(decisions).toEqual([
+        expect.objectContaining({
+          action,
+          applied: true,
+          variant: winner,
+          reason: 'policy says so',
+          routingTableVersion: table.version,
+        }),
+      ]);
+      clock.ms += 60_000;
+      expect(await loop.tick()).toBe(0); // concluded experiments are not evaluated again
+    },
+  );
+
   it('pages decisions newest first', async () => {
     const r = replica(store, clock);
     const experiment = await running(r, false);
