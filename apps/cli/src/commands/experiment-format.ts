@@ -215,6 +215,10 @@ export function resultsText(results: experimentsV1.Results): string {
     ]),
   );
   const control = results.variants[0]?.variant;
+  // The analyzer computes the chance to beat control for the Bayesian method; otherwise it
+  // leaves 0, which would read as "certainly worse".
+  const chanceKnown = (m: experimentsV1.MetricResult) =>
+    results.method === experimentsV1.DecisionMethod.BAYESIAN || m.chanceToBeatControl !== 0;
   const metrics = formatTable(
     [
       'VARIANT',
@@ -240,7 +244,7 @@ export function resultsText(results: experimentsV1.Results): string {
           isControl ? '-' : signedPercent(m.lift),
           isControl ? '-' : percentInterval(m.liftCi),
           isControl ? '-' : pValue(m.pValue),
-          isControl ? '-' : percent(m.chanceToBeatControl),
+          isControl || !chanceKnown(m) ? '-' : percent(m.chanceToBeatControl),
           isControl ? '-' : m.significant ? 'yes' : 'no',
         ];
       }),
