@@ -16,6 +16,8 @@ const OWN_ASSETS: Readonly<Record<string, string>> = {
   'dashboard.css': 'text/css; charset=utf-8',
   'common.js': 'text/javascript; charset=utf-8',
   'list.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'experiment-tables.js': 'text/javascript; charset=utf-8',
   'experiment.js': 'text/javascript; charset=utf-8',
 };
 

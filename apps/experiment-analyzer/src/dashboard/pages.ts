@@ -104,7 +104,13 @@ ${plotFigure('plot-drift', 'Population stability index per feature, per evaluate
 </section>
 <noscript>This page needs JavaScript; its data is under <a href="/api/experiments/${id}">/api/experiments/${id}</a>.</noscript>
 </main>`,
-    ['/assets/uPlot.iife.min.js', '/assets/common.js', '/assets/experiment.js'],
+    [
+      '/assets/uPlot.iife.min.js',
+      '/assets/common.js',
+      '/assets/charts.js',
+      '/assets/experiment-tables.js',
+      '/assets/experiment.js',
+    ],
   );
 }
 

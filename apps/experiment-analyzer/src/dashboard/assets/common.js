@@ -112,6 +112,32 @@
     return ms === null || ms === undefined ? '–' : new Date(ms).toLocaleString('en-GB');
   }
 
+  /** Colours by series name, stable for the page's life. */
+  var colours = {};
+
+  function colourOf(name) {
+    if (!(name in colours)) colours[name] = colour(Object.keys(colours).length);
+    return colours[name];
+  }
+
+  function swatch(name) {
+    var node = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+    node.style.background = colourOf(name);
+    return el('span', { class: 'named' }, [node, name]);
+  }
+
+  function findMetric(variant, name) {
+    return variant
+      ? variant.metrics.find(function (m) {
+          return m.metric === name;
+        })
+      : undefined;
+  }
+
+  function formatterFor(spec) {
+    return spec && spec.type === 'binary' ? percent : number;
+  }
+
   window.verdictCommon = {
     colour: colour,
     translucent: translucent,
@@ -124,5 +150,9 @@
     interval: interval,
     pValue: pValue,
     time: time,
+    colourOf: colourOf,
+    swatch: swatch,
+    findMetric: findMetric,
+    formatterFor: formatterFor,
   };
 })();
