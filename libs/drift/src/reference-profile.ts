@@ -16,8 +16,8 @@ export const TOP_VARIANCE_COLUMNS = 16;
 /** One live row's feature values, aligned with the profile's features. */
 export type FeatureRow = readonly (number | string)[];
 
-/** A row of one input tensor: numbers, or strings for BYTES inputs. */
-export type InputRow = readonly number[] | readonly string[];
+/** A row of one input tensor: numbers (an array or a typed-array view), or strings for BYTES inputs. */
+export type InputRow = ArrayLike<number> | readonly string[];
 
 /** True for a categorical feature (one read from a BYTES input). */
 export function isCategorical(feature: driftV1.FeatureProfile): boolean {
@@ -60,7 +60,7 @@ export function buildReferenceProfile(data: ReferenceData): driftV1.ReferencePro
   const features =
     typeof rows[0][0] === 'string'
       ? categoricalFeatures(data.input, rows as string[][], width)
-      : numericFeatures(data.input, rows as number[][], width, data.seed ?? 1);
+      : numericFeatures(data.input, rows as ArrayLike<number>[], width, data.seed ?? 1);
   return create(driftV1.ReferenceProfileSchema, {
     model: data.model,
     version: data.version,
@@ -87,7 +87,7 @@ function categoricalFeatures(input: string, rows: string[][], width: number) {
   });
 }
 
-function numericFeatures(input: string, rows: number[][], width: number, seed: number) {
+function numericFeatures(input: string, rows: ArrayLike<number>[], width: number, seed: number) {
   const specs: Array<{ name: string; source: driftV1.FeatureSource; column: number }> = [];
   if (width <= ALL_COLUMNS_UP_TO) {
     for (let column = 0; column < width; column++) {
@@ -121,7 +121,7 @@ function numericFeatures(input: string, rows: number[][], width: number, seed: n
 }
 
 /** Columns by decreasing variance (ties by position), the first TOP_VARIANCE_COLUMNS. */
-function topVarianceColumns(rows: number[][], width: number): number[] {
+function topVarianceColumns(rows: ArrayLike<number>[], width: number): number[] {
   const sum = new Float64Array(width);
   const squares = new Float64Array(width);
   for (const row of rows) {
@@ -150,12 +150,14 @@ export function featureValue(
   switch (feature.source) {
     case driftV1.FeatureSource.ROW_L1: {
       let total = 0;
-      for (const value of row as readonly number[]) total += Math.abs(value);
+      const values = row as ArrayLike<number>;
+      for (let i = 0; i < values.length; i++) total += Math.abs(values[i]);
       return total;
     }
     case driftV1.FeatureSource.ROW_NONZERO: {
       let count = 0;
-      for (const value of row as readonly number[]) if (value !== 0) count++;
+      const values = row as ArrayLike<number>;
+      for (let i = 0; i < values.length; i++) if (values[i] !== 0) count++;
       return count;
     }
     default:

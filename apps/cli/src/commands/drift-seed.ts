@@ -27,7 +27,9 @@ export function spamReferenceProfile(version: string): driftV1.ReferenceProfile 
 
 /** Puts the profiles of spam:1 and spam:2 (the same data, so a second run changes nothing). */
 export async function seedSpamProfiles(client: DriftClient, versions = ['1', '2']): Promise<void> {
+  // Both versions take the same features from the same training split: featurize once.
+  const profile = spamReferenceProfile(versions[0]);
   for (const version of versions) {
-    await client.putReferenceProfile({ profile: spamReferenceProfile(version) });
+    await client.putReferenceProfile({ profile: { ...profile, version } });
   }
 }
