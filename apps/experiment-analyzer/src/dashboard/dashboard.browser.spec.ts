@@ -144,8 +144,59 @@ describe('dashboard in headless Chromium', () => {
     expect(png.height).toBeGreaterThan(900);
     expect(colours.size).toBeGreaterThan(200);
     expect(pageErrors).toEqual([]);
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { verdictDashboard: { failures: string[] } }).verdictDashboard
+            .failures,
+      ),
+    ).toEqual([]);
     await context.close();
   }, 60_000);
+
+  it('keeps drawing the other parts when one endpoint fails, and names the failure', async () => {
+    const failing = await startDashboard({
+      port: 0,
+      tokens: ['browser-token'],
+      source: {
+        ...recorded.source,
+        drift: async () => {
+          throw new Error('drift store down');
+        },
+      },
+      logger,
+      timeseries: { minStepMs: recorded.windowMs },
+    });
+    const context = await browser.newContext({
+      extraHTTPHeaders: { authorization: 'Bearer browser-token' },
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${failing.url}/experiments/exp-spam-ab`);
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
+            .updates >= 1,
+      );
+      const state = await page.evaluate(() => {
+        const dashboard = (
+          globalThis as unknown as {
+            verdictDashboard: { failures: string[]; charts: Record<string, unknown> };
+          }
+        ).verdictDashboard;
+        return { failures: dashboard.failures, charts: Object.keys(dashboard.charts).sort() };
+      });
+      expect(state.failures).toHaveLength(1);
+      expect(state.failures[0]).toMatch(/^drift: internal error \(correlation id [0-9a-f-]+\)$/);
+      expect(state.charts).toEqual(['plot-primary', 'plot-shadow', 'plot-split']);
+      expect(await page.locator('#status').textContent()).toContain(
+        'failed: drift: internal error',
+      );
+    } finally {
+      await context.close();
+      await failing.stop();
+    }
+  }, 30_000);
 
   it('refuses a browser with neither certificate nor token (401), and lets a token in', async () => {
     const bare = await browser.newContext({ ignoreHTTPSErrors: true });

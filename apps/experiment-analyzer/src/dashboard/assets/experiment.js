@@ -151,43 +151,91 @@
 
   // ---- polling -----------------------------------------------------------------------------
 
+  /** A failed part keeps its last drawing; the status line names what failed. */
+  function attempt(failures, what, draw) {
+    try {
+      draw();
+    } catch (error) {
+      failures.push(what + ': ' + error.message);
+    }
+  }
+
+  function settle(path) {
+    return c.fetchJson(path).then(
+      function (body) {
+        return { body: body };
+      },
+      function (error) {
+        return { error: error };
+      },
+    );
+  }
+
   function refresh() {
     Promise.all([
-      c.fetchJson(base),
-      c.fetchJson(base + '/results'),
-      c.fetchJson(base + '/timeseries?points=' + points),
-      c.fetchJson(base + '/decisions'),
-      c.fetchJson('/api/models/' + encodeURIComponent(model) + '/drift'),
+      settle(base),
+      settle(base + '/results'),
+      settle(base + '/timeseries?points=' + points),
+      settle(base + '/decisions'),
+      settle('/api/models/' + encodeURIComponent(model) + '/drift'),
     ])
       .then(function (all) {
-        var e = all[0].experiment;
-        var r = all[1].results;
-        e.variants.forEach(function (v) {
-          colourOf(v.name);
+        var failures = [];
+        var names = ['experiment', 'results', 'timeseries', 'decisions', 'drift'];
+        all.forEach(function (answer, index) {
+          if (answer.error) failures.push(names[index] + ': ' + answer.error.message);
         });
-        state.experiment = e;
-        state.results = r;
-        state.timeseries = all[2].timeseries;
-        state.decisions = all[3].decisions;
-        state.drift = all[4].drift;
-        tables.facts(e);
-        tables.summary(e, r);
-        renderTimeseries(state.timeseries, e);
-        tables.guardrails(e, r);
-        tables.decisions(state.decisions);
-        tables.shadows(r);
-        renderDrift(state.drift);
+        var e = all[0].body && all[0].body.experiment;
+        var r = all[1].body && all[1].body.results;
+        if (e) {
+          e.variants.forEach(function (v) {
+            colourOf(v.name);
+          });
+          state.experiment = e;
+          attempt(failures, 'facts', function () {
+            tables.facts(e);
+          });
+        }
+        if (e && r) {
+          state.results = r;
+          attempt(failures, 'variants', function () {
+            tables.summary(e, r);
+          });
+          attempt(failures, 'guardrails', function () {
+            tables.guardrails(e, r);
+          });
+          attempt(failures, 'shadows', function () {
+            tables.shadows(r);
+          });
+        }
+        if (e && all[2].body) {
+          state.timeseries = all[2].body.timeseries;
+          attempt(failures, 'plots', function () {
+            renderTimeseries(state.timeseries, e);
+          });
+        }
+        if (all[3].body) {
+          state.decisions = all[3].body.decisions;
+          attempt(failures, 'decisions', function () {
+            tables.decisions(state.decisions);
+          });
+        }
+        if (all[4].body) {
+          state.drift = all[4].body.drift;
+          attempt(failures, 'drift', function () {
+            renderDrift(state.drift);
+          });
+        }
         state.updates++;
+        state.failures = failures;
+        status.className = failures.length > 0 ? 'status bad' : 'status';
         status.textContent =
-          'Updated ' +
-          c.time(Date.now()) +
-          '; refreshes every ' +
+          (failures.length > 0
+            ? 'Partly updated ' + c.time(Date.now()) + '; failed: ' + failures.join('; ') + '.'
+            : 'Updated ' + c.time(Date.now()) + '.') +
+          ' Refreshes every ' +
           Math.round(pollMs / 1000) +
           ' s.';
-      })
-      .catch(function (error) {
-        state.lastError = error.message;
-        status.textContent = 'Update failed: ' + error.message + ' (retrying)';
       })
       .finally(function () {
         setTimeout(refresh, pollMs);
