@@ -71,13 +71,13 @@ describe('dashboard server', () => {
       logger,
       timeseries: { minStepMs: recorded.windowMs },
     });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await dashboard?.stop();
     await recorded?.close();
     await rm(dir, { recursive: true, force: true });
-  });
+  }, 30_000);
 
   it('lets in a client certificate of the dev CA', async () => {
     const answer = await get(dashboard, '/api/experiments', { pki, cert: pki.client });
