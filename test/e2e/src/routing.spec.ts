@@ -73,6 +73,8 @@ describe('routing through the dev stack', () => {
   let demoId: string;
   /** Every ModelInfer this test sent that the router attributed to the demo experiment, by variant. */
   const sent = new Map<string, number>();
+  /** Units the first test saw answered by the treatment. */
+  const treatmentUnits: string[] = [];
 
   const infer = async (unit: string, headers: Record<string, string> = {}) => {
     const result = await client.infer('spam', tensor, { 'x-verdict-unit': unit, ...headers });
@@ -161,6 +163,9 @@ describe('routing through the dev stack', () => {
           version: result.modelVersion,
         });
       });
+    }
+    for (const [unit, answer] of answers) {
+      if (answer.variant === 'treatment') treatmentUnits.push(unit);
     }
     const byVariant = (variant: string) =>
       [...answers.values()].filter((a) => a.variant === variant);
@@ -282,5 +287,57 @@ describe('routing through the dev stack', () => {
     expect(chain.at(-1)!.parentSpanId).toBe(clientSpanId);
     expect(chain.map((s) => s.service)).toContain('router');
     expect(chain.at(-1)).toMatchObject({ service: 'router', kind: 2 });
+  });
+  it('verdict experiment rollback sends the treatment units back to spam:1, with a decision, a new table and an audit record', async () => {
+    expect(treatmentUnits.length).toBeGreaterThan(0);
+    const rolled = await cli(
+      'experiment',
+      'rollback',
+      demoId,
+      '--reason',
+      'e2e: rollback through the stack',
+      '--json',
+      '--address',
+      stack.grpc['experiment-analyzer'],
+    );
+    const { experiment, decision } = JSON.parse(rolled.stdout);
+    expect(experiment).toMatchObject({ state: 'EXPERIMENT_STATE_CONCLUDED', winner: 'control' });
+    expect(decision).toMatchObject({ action: 'DECISION_ACTION_ROLLBACK', variant: 'control' });
+    const tableVersion = Number(decision.routingTableVersion);
+    expect(tableVersion).toBeGreaterThan(0);
+    // The router follows the analyzer's watch: once it has that table, spam:1 answers everyone.
+    await until('the router applying the rollback table', async () => {
+      const { trailers } = await infer(treatmentUnits[0]);
+      return Number(trailers['x-verdict-table-version']) >= tableVersion ? true : undefined;
+    });
+    const after = await Promise.all(treatmentUnits.slice(0, 40).map((unit) => infer(unit)));
+    expect(new Set(after.map((r) => r.modelVersion))).toEqual(new Set(['1']));
+    // The audit service got the conclusion from the analyzer (records are spooled, then sent).
+    const record = await until('the audit record of the rollback', async () => {
+      const { stdout } = await cli(
+        'audit',
+        'query',
+        '--action',
+        'experiment.conclude',
+        '--address',
+        stack.grpc.audit,
+      );
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              resource: string;
+              actor: string;
+              details?: Record<string, string>;
+            },
+        )
+        .find((r) => r.resource === `experiment/${demoId}`);
+    });
+    expect(record).toMatchObject({
+      actor: 'spiffe://verdict.local/ns/default/sa/developer',
+      details: { action: 'ROLLBACK', winner: 'control', reason: 'e2e: rollback through the stack' },
+    });
   });
 });
