@@ -71,13 +71,20 @@ function makeBatches(events: number, run: number): Uint8Array[] {
   return batches;
 }
 
-/** Runs IN_FLIGHT loops over the batches; events per second. */
+/** One measured run: events per wall-clock second and microseconds of this process's CPU per event. */
+interface Run {
+  readonly perSecond: number;
+  readonly cpuUsPerEvent: number;
+}
+
+/** Runs IN_FLIGHT loops over the batches. */
 async function drive(
   batches: readonly Uint8Array[],
   handle: (bytes: Uint8Array) => Promise<unknown>,
-) {
+): Promise<Run> {
   let next = 0;
   let events = 0;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
@@ -88,10 +95,12 @@ async function drive(
       }
     }),
   );
-  return events / (Number(process.hrtime.bigint() - started) / 1e9);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { perSecond: events / seconds, cpuUsPerEvent: (used.user + used.system) / events };
 }
 
-async function ingestRun(store: Store, batches: readonly Uint8Array[]): Promise<number> {
+async function ingestRun(store: Store, batches: readonly Uint8Array[]): Promise<Run> {
   const ingest = createIngest({
     store,
     experiment: () => experiment,
@@ -107,7 +116,7 @@ async function ingestRun(store: Store, batches: readonly Uint8Array[]): Promise<
   }
 }
 
-async function decodeRun(batches: readonly Uint8Array[]): Promise<number> {
+async function decodeRun(batches: readonly Uint8Array[]): Promise<Run> {
   return drive(batches, async (bytes) =>
     fromBinary(experimentsV1.RecordExposuresRequestSchema, bytes),
   );
@@ -159,13 +168,14 @@ export async function runAnalyzerBench({ quick }: { quick: boolean }): Promise<o
     log('warm-up');
     await ingestRun(store, sets[0]);
     await decodeRun(sets[0]);
-    const ingestRates: number[] = [];
-    const decodeRates: number[] = [];
+    const ingestRuns: Run[] = [];
+    const decodeRuns: Run[] = [];
     for (let r = 1; r <= rounds; r++) {
-      ingestRates.push(await ingestRun(store, sets[r]));
-      decodeRates.push(await decodeRun(sets[r]));
+      ingestRuns.push(await ingestRun(store, sets[r]));
+      decodeRuns.push(await decodeRun(sets[r]));
+      const [i, d] = [ingestRuns.at(-1)!, decodeRuns.at(-1)!];
       log(
-        `round ${r}: ingest ${Math.round(ingestRates.at(-1)!)}/s, decode alone ${Math.round(decodeRates.at(-1)!)}/s`,
+        `round ${r}: ingest ${Math.round(i.perSecond)}/s (${i.cpuUsPerEvent.toFixed(2)} us CPU/event), decode alone ${Math.round(d.perSecond)}/s (${d.cpuUsPerEvent.toFixed(2)} us CPU/event)`,
       );
     }
     await store.close();
@@ -187,9 +197,11 @@ export async function runAnalyzerBench({ quick }: { quick: boolean }): Promise<o
     }
     await resultsStore.close();
 
-    const ingest = summarize(ingestRates);
-    const decode = summarize(decodeRates);
-    const ratio = summarize(ingestRates.map((v, i) => v / decodeRates[i]));
+    const ingest = summarize(ingestRuns.map((r) => r.perSecond));
+    const decode = summarize(decodeRuns.map((r) => r.perSecond));
+    const ratio = summarize(ingestRuns.map((r, i) => r.perSecond / decodeRuns[i].perSecond));
+    const ingestCpu = summarize(ingestRuns.map((r) => r.cpuUsPerEvent));
+    const decodeCpu = summarize(decodeRuns.map((r) => r.cpuUsPerEvent));
     if (ingest.spread > 0.2 || decode.spread > 0.2) log('spread above 20%: the machine is noisy');
     return {
       bench: 'analyzer',
@@ -199,6 +211,10 @@ export async function runAnalyzerBench({ quick }: { quick: boolean }): Promise<o
       decode_events_per_s: Math.round(decode.median),
       decode_events_per_s_min: Math.round(decode.min),
       decode_events_per_s_max: Math.round(decode.max),
+      cpu_us_per_event: Number(ingestCpu.median.toFixed(2)),
+      decode_cpu_us_per_event: Number(decodeCpu.median.toFixed(2)),
+      // What one core fully given to the ingest would sustain (the machine is shared).
+      events_per_cpu_s: Math.round(1e6 / ingestCpu.median),
       results_events: RESULTS_EVENTS,
       results_p50_ms: Number(quantile(latencies, 0.5).toFixed(3)),
       results_p90_ms: Number(quantile(latencies, 0.9).toFixed(3)),
@@ -207,6 +223,7 @@ export async function runAnalyzerBench({ quick }: { quick: boolean }): Promise<o
         ingest_vs_decode: Number(ratio.median.toFixed(3)),
         ingest_vs_decode_min: Number(ratio.min.toFixed(3)),
         ingest_vs_decode_max: Number(ratio.max.toFixed(3)),
+        ingest_vs_decode_cpu: Number((decodeCpu.median / ingestCpu.median).toFixed(3)),
       },
       config: {
         quick,

@@ -38,7 +38,7 @@ export class AttributionIndex {
   /** One assignment (the common case, no array allocated) or several (several layers). */
   private readonly requests: BoundedMap<string, Assignment | Assignment[]>;
   private readonly units: BoundedMap<string, UnitEntry>;
-  private readonly refs = new Map<string, VariantRef>();
+  private readonly refs = new Map<string, Map<string, VariantRef>>();
 
   constructor(options: AttributionOptions) {
     this.requests = new BoundedMap(options.requestCapacity);
@@ -46,11 +46,15 @@ export class AttributionIndex {
   }
 
   ref(experiment: string, variant: string): VariantRef {
-    const key = `${experiment}\u0000${variant}`;
-    let ref = this.refs.get(key);
+    let variants = this.refs.get(experiment);
+    if (variants === undefined) {
+      variants = new Map();
+      this.refs.set(experiment, variants);
+    }
+    let ref = variants.get(variant);
     if (ref === undefined) {
       ref = { experiment, variant };
-      this.refs.set(key, ref);
+      variants.set(variant, ref);
     }
     return ref;
   }

@@ -12,16 +12,21 @@ export const BUCKET_COUNT = 36 * BUCKETS_PER_DOUBLING + 1;
 
 const { ceil, log2, pow } = Math;
 
+const BOUNDS = Float64Array.from({ length: BUCKET_COUNT }, (_, i) =>
+  pow(2, i / BUCKETS_PER_DOUBLING),
+);
+
 /** Upper bound of bucket i in microseconds. */
 export function bucketUpperBound(index: number): number {
-  return pow(2, index / BUCKETS_PER_DOUBLING);
+  return BOUNDS[index];
 }
 
 /** Bucket of a latency in microseconds. */
 export function bucketOf(latencyUs: number): number {
   if (!(latencyUs > 1)) return 0;
   let index = ceil(log2(latencyUs) * BUCKETS_PER_DOUBLING);
+  if (index >= BUCKET_COUNT) return BUCKET_COUNT - 1;
   // log2 may round up across an exact bound; the bound belongs to the lower bucket.
-  if (index > 0 && bucketUpperBound(index - 1) >= latencyUs) index--;
-  return index < BUCKET_COUNT ? index : BUCKET_COUNT - 1;
+  if (BOUNDS[index - 1] >= latencyUs) index--;
+  return index;
 }

@@ -107,8 +107,23 @@ export class Pending {
     return this.slots.size === 0 && this.retries.length === 0 && this.maxRetries.length === 0;
   }
 
+  /** experiment -> variant -> the last exposure cell used (skips building a key per event). */
+  private readonly lastExposure = new Map<
+    string,
+    Map<string, { window: number; cell: ExposureCell }>
+  >();
+
   exposure(experiment: string, window: number, variant: string): ExposureCell {
-    return this.slot(experiment, window, variant, '', () => new ExposureCell());
+    let byVariant = this.lastExposure.get(experiment);
+    if (byVariant === undefined) {
+      byVariant = new Map();
+      this.lastExposure.set(experiment, byVariant);
+    }
+    const last = byVariant.get(variant);
+    if (last !== undefined && last.window === window) return last.cell;
+    const cell = this.slot(experiment, window, variant, '', () => new ExposureCell());
+    byVariant.set(variant, { window, cell });
+    return cell;
   }
 
   outcome(experiment: string, window: number, variant: string, metric: string): OutcomeCell {
@@ -176,6 +191,7 @@ export class Pending {
       }
     }
     this.slots.clear();
+    this.lastExposure.clear();
     return { counters, maxes };
   }
 
