@@ -82,6 +82,7 @@ describe('analyzer and registry as child processes: a better canary is stepped u
   let registry: ChildService;
   let analyzer: ChildService;
   let developer: ClientTransportOptions;
+  let startAnalyzer: () => Promise<ChildService>;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'verdict-analyzer-canary-'));
@@ -101,18 +102,20 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       policyFile,
       dataDir: join(dir, 'registry'),
     });
-    analyzer = await startChildService({
-      app: 'experiment-analyzer',
-      identity: 'experiment-analyzer',
-      pki,
-      policyFile,
-      dataDir: join(dir, 'analyzer'),
-      env: {
-        VERDICT_REGISTRY_ADDRESS: registry.address,
-        VERDICT_DECISION_TICK_MS: '100',
-        VERDICT_TABLES_REFRESH_MS: '200',
-      },
-    });
+    startAnalyzer = () =>
+      startChildService({
+        app: 'experiment-analyzer',
+        identity: 'experiment-analyzer',
+        pki,
+        policyFile,
+        dataDir: join(dir, 'analyzer'),
+        env: {
+          VERDICT_REGISTRY_ADDRESS: registry.address,
+          VERDICT_DECISION_TICK_MS: '100',
+          VERDICT_TABLES_REFRESH_MS: '200',
+        },
+      });
+    analyzer = await startAnalyzer();
   }, 60_000);
 
   afterAll(async () => {
@@ -257,5 +260,52 @@ describe('analyzer and registry as child processes: a better canary is stepped u
     const settled = table.version;
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect((await routing.getRoutingTable({})).table!.version).toBe(settled);
+  }, 60_000);
+
+  it('keeps experiments, decisions and the table version across a restart; a watch resumes from the version it had', async () => {
+    const connect = () => ({
+      client: createClient(experimentsV1.ExperimentService, {
+        address: analyzer.address,
+        transport: developer,
+      }),
+      routing: createClient(experimentsV1.RoutingService, {
+        address: analyzer.address,
+        transport: developer,
+      }),
+    });
+    const before = connect();
+    const { experiment } = await before.client.createExperiment({
+      experiment: spamAb({ name: 'before-restart', model: 'restart', team: 'ml' }),
+    });
+    const promoted = experiment!;
+    await before.client.startExperiment({ id: promoted.id });
+    await before.client.concludeExperiment({ id: promoted.id, winner: 'treatment' });
+    const table = (await before.routing.getRoutingTable({})).table!;
+    const listed = (await before.client.listExperiments({})).experiments;
+    const decisions = (await before.client.listDecisions({ experimentId: promoted.id })).decisions;
+    before.client.close();
+    before.routing.close();
+
+    await analyzer.stop();
+    analyzer = await startAnalyzer();
+    const after = connect();
+    clients.push(after.client, after.routing);
+    expect((await after.routing.getRoutingTable({})).table).toEqual(table);
+    expect((await after.client.listExperiments({})).experiments).toEqual(listed);
+    expect((await after.client.listDecisions({ experimentId: promoted.id })).decisions).toEqual(
+      decisions,
+    );
+    const first = await after.routing
+      .watchRoutingTable({ afterVersion: table.version - 1n })
+      [Symbol.asyncIterator]()
+      .next();
+    expect(first.value!.table!.version).toBe(table.version);
+
+    // The next change continues the version sequence.
+    const other = await after.client.createExperiment({
+      experiment: spamAb({ name: 'after-restart', model: 'restart', team: 'ml' }),
+    });
+    expect(other.experiment!.id).not.toBe(promoted.id);
+    expect((await after.routing.getRoutingTable({})).table!.version).toBe(table.version + 1n);
   }, 60_000);
 });

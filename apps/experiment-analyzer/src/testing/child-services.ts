@@ -2,9 +2,42 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createClient } from '@verdict/grpc-kit';
+import { health } from '@verdict/proto';
 import type { DevPki } from '@verdict/security';
 
 const APPS = join(__dirname, '..', '..', '..');
+
+/**
+ * Waits until grpc.health.v1 answers SERVING over mutual TLS: the ready log line can come a
+ * moment before the server's certificates are loaded, and a handshake then fails.
+ */
+async function untilServing(address: string, pki: DevPki, child: ChildProcess, lines: string[]) {
+  const client = createClient(health.Health, {
+    address,
+    transport: {
+      mode: 'mtls',
+      caFile: pki.caCert,
+      certFile: pki.client.cert,
+      keyFile: pki.client.key,
+    },
+  });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (child.exitCode !== null)
+        throw new Error(`exited with ${child.exitCode}:\n${lines.join('\n')}`);
+      try {
+        const { status } = await client.check({ service: '' }, { timeoutMs: 1000 });
+        if (status === health.HealthCheckResponse_ServingStatus.SERVING) return;
+      } catch (error) {
+        if (attempt === 100) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    client.close();
+  }
+}
 
 /** A Verdict service started as its own process, from its TypeScript entry point. */
 export interface ChildService {
@@ -67,7 +100,9 @@ export async function startChildService(options: {
     if (entry.grpc_port !== undefined) {
       // Keep draining stdout so the child never blocks on a full pipe.
       child.stdout!.on('data', (chunk: Buffer) => lines.push(chunk.toString())).resume();
-      return { child, address: `127.0.0.1:${entry.grpc_port}`, lines, stop };
+      const address = `127.0.0.1:${entry.grpc_port}`;
+      await untilServing(address, pki, child, lines);
+      return { child, address, lines, stop };
     }
   }
   throw new Error(`${options.app} exited before it was ready:\n${lines.join('\n')}`);
