@@ -7,6 +7,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { writeModelRepository } from '@verdict/model-zoo';
 import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
 import { connectExperiments } from './commands/analyzer-client';
+import { connectRegistry } from './commands/model-client';
+import { seedDemoRegistry, type DemoRegistrySeed } from './demo-registry';
 import { seedDemoExperiment, type DemoSeed } from './demo-experiment';
 import { formatLogLine, linePrefix, splitLines } from './log-lines';
 import { describeRpcFailure } from './commands/model-client';
@@ -46,8 +48,10 @@ export interface DevStack {
   readonly services: readonly RunningService[];
   /** The demo experiment, when seeding was asked for and the analyzer answered. */
   readonly demo?: DemoSeed;
-  /** Why seeding failed (the analyzer's answer); the stack runs on without the demo. */
+  /** Why seeding failed (the analyzer's or registry's answer); the stack runs on without the demo. */
   readonly demoError?: string;
+  /** Whether spam 1 and 2 were pushed to the registry now (false: it had them). */
+  readonly demoRegistry?: DemoRegistrySeed;
   /** SIGTERM to every service, then waits for each to exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -119,13 +123,17 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     throw error;
   }
   if (options.seedDemo === false) return { pki, services: running, stop };
+  const registry = connectRegistry({ address: addressOf('registry'), pki: pki.dir });
   const analyzer = connectExperiments({ address: addressOf('experiment-analyzer'), pki: pki.dir });
   try {
-    return { pki, services: running, stop, demo: await seedDemoExperiment(analyzer) };
+    const demoRegistry = await seedDemoRegistry(registry, modelsDir);
+    const demo = await seedDemoExperiment(analyzer);
+    return { pki, services: running, stop, demo, demoRegistry };
   } catch (error) {
     const reason = describeRpcFailure(error) ?? (error as Error).message;
     return { pki, services: running, stop, demoError: reason };
   } finally {
+    registry.close();
     analyzer.close();
   }
 }

@@ -340,4 +340,58 @@ describe('routing through the dev stack', () => {
       details: { action: 'ROLLBACK', winner: 'control', reason: 'e2e: rollback through the stack' },
     });
   });
+  it('verdict experiment create + start + promote: the winner takes all traffic and spam@production moves to 2', async () => {
+    expect(stack.output).toContain(
+      'Registry: pushed spam versions 1 and 2, spam@production -> 1 (a promotion moves it)',
+    );
+    const analyzer = ['--address', stack.grpc['experiment-analyzer']];
+    const created = JSON.parse(
+      (
+        await cli(
+          'experiment',
+          'create',
+          '--name',
+          'promote-e2e',
+          '--team',
+          'demo',
+          '--model',
+          'spam',
+          '--variant',
+          'control=1:50',
+          '--variant',
+          'treatment=2:50',
+          '--metric',
+          'correct',
+          '--json',
+          ...analyzer,
+        )
+      ).stdout,
+    );
+    const id: string = created.experiment.id;
+    await cli('experiment', 'start', id, ...analyzer);
+    const promoted = JSON.parse(
+      (await cli('experiment', 'promote', id, '--json', ...analyzer)).stdout,
+    );
+    expect(promoted.experiment).toMatchObject({
+      state: 'EXPERIMENT_STATE_CONCLUDED',
+      winner: 'treatment',
+    });
+    expect(promoted.decision).toMatchObject({
+      action: 'DECISION_ACTION_PROMOTE',
+      variant: 'treatment',
+    });
+    const tableVersion = Number(promoted.decision.routingTableVersion);
+    await until('the router applying the promotion table', async () => {
+      const { trailers } = await infer('after-promotion');
+      return Number(trailers['x-verdict-table-version']) >= tableVersion ? true : undefined;
+    });
+    const after = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => infer(`after-promotion-${i}`)),
+    );
+    expect(new Set(after.map((r) => r.modelVersion))).toEqual(new Set(['2']));
+    const model = JSON.parse(
+      (await cli('model', 'show', 'spam', '--json', '--address', stack.grpc.registry)).stdout,
+    );
+    expect(model.aliases).toEqual([expect.objectContaining({ name: 'production', version: '2' })]);
+  });
 });

@@ -68,6 +68,9 @@ export function demoText(stack: DevStack): string {
   return (
     `Demo experiment ${experiment.id} (${experiment.name} on ${experiment.model}, ` +
     `${created ? 'created now' : 'already there'}): ${variantSummary(experiment)}\n` +
+    (stack.demoRegistry?.created === true
+      ? `Registry: pushed spam versions 1 and 2, spam@production -> 1 (a promotion moves it)\n`
+      : '') +
     `Try it through the router at 127.0.0.1:${router.grpcPort} (sticky by the x-verdict-unit header):\n` +
     `  verdict infer${at(router, 50051)}${pki} --model spam --unit alice --text "WIN a FREE prize, click now"\n` +
     `  verdict routes show${at(analyzer, 50054)}${metrics}${pki}\n` +
