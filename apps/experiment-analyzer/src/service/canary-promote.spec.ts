@@ -116,6 +116,17 @@ describe('analyzer and registry as child processes: a better canary is stepped u
         },
       });
     analyzer = await startAnalyzer();
+    const models = createClient(registryV1.RegistryService, {
+      address: registry.address,
+      transport: developer,
+    });
+    try {
+      await models.createModel({ name: 'spam', team: 'ml' });
+      expect(await upload(models, 1)).toBe(1n);
+      expect(await upload(models, 2)).toBe(2n);
+    } finally {
+      models.close();
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -133,9 +144,6 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       transport: developer,
     });
     clients.push(models);
-    await models.createModel({ name: 'spam', team: 'ml' });
-    expect(await upload(models, 1)).toBe(1n);
-    expect(await upload(models, 2)).toBe(2n);
     await models.setAlias({ model: 'spam', alias: 'production', version: 1n });
 
     const client = createClient(experimentsV1.ExperimentService, {
@@ -235,7 +243,7 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       transport: developer,
     });
     clients.push(models, client, routing);
-    // After the first test production points at 2; a new experiment tests 1 against it.
+    await models.setAlias({ model: 'spam', alias: 'production', version: 2n });
     const definition = spamAb({ name: 'by-alias', team: 'ml' });
     definition.variants[0]!.target = { case: 'alias', value: 'production' };
     definition.variants[1]!.target = { case: 'version', value: 1n };
@@ -281,7 +289,8 @@ describe('analyzer and registry as child processes: a better canary is stepped u
     await before.client.startExperiment({ id: promoted.id });
     await before.client.concludeExperiment({ id: promoted.id, winner: 'treatment' });
     const table = (await before.routing.getRoutingTable({})).table!;
-    const listed = (await before.client.listExperiments({})).experiments;
+    // Only this test's model: other experiments may still be running and changing.
+    const listed = (await before.client.listExperiments({ model: 'restart' })).experiments;
     const decisions = (await before.client.listDecisions({ experimentId: promoted.id })).decisions;
     before.client.close();
     before.routing.close();
@@ -291,7 +300,7 @@ describe('analyzer and registry as child processes: a better canary is stepped u
     const after = connect();
     clients.push(after.client, after.routing);
     expect((await after.routing.getRoutingTable({})).table).toEqual(table);
-    expect((await after.client.listExperiments({})).experiments).toEqual(listed);
+    expect((await after.client.listExperiments({ model: 'restart' })).experiments).toEqual(listed);
     expect((await after.client.listDecisions({ experimentId: promoted.id })).decisions).toEqual(
       decisions,
     );
