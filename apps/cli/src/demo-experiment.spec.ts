@@ -116,7 +116,7 @@ describe('the demo experiment verdict dev seeds', () => {
         expect(fake.calls.filter((c) => c.method === 'CreateExperiment')).toHaveLength(1);
         expect(fake.calls.filter((c) => c.method === 'StartExperiment')).toHaveLength(1);
 
-        const text = demoText({
+        const stackOf = (demo: typeof first) => ({
           pki: { dir: pkiDir } as never,
           services: [
             { name: 'router', grpcPort: 50051, opsPort: 9101, process: {} as ChildProcess },
@@ -127,9 +127,10 @@ describe('the demo experiment verdict dev seeds', () => {
               process: {} as ChildProcess,
             },
           ],
-          demo: first,
+          demo,
           stop: async () => undefined,
         });
+        const text = demoText(stackOf(first));
         expect(text).toContain(
           `Demo experiment ${first.experiment.id} (spam-v2-vs-v1 on spam, created now): control v1 50.0% | treatment v2 50.0%`,
         );
@@ -137,6 +138,10 @@ describe('the demo experiment verdict dev seeds', () => {
           `verdict infer --pki ${pkiDir} --model spam --unit alice --text "WIN a FREE prize, click now"`,
         );
         expect(text).toContain(`verdict routes show --address 127.0.0.1:6000 --pki ${pkiDir}`);
+        const viaNode = demoText(stackOf(first), 'node apps/cli/dist/main.js');
+        expect(viaNode).toContain(
+          `  node apps/cli/dist/main.js experiment results ${first.experiment.id}`,
+        );
       } finally {
         client.close();
       }

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { startDevStack, type DevStack } from '../dev-stack';
 import { variantSummary } from './experiment-format';
 import { STACK_SERVICES } from '../services';
@@ -40,7 +40,7 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
         )
         .join('') +
       `  PKI: ${stack.pki.dir} (client certificate: ${stack.pki.client.cert})\n` +
-      demoText(stack) +
+      demoText(stack, cliInvocation()) +
       `Press Ctrl-C to stop.\n`,
   );
   await done;
@@ -50,8 +50,14 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
   return { exitCode };
 }
 
+/** How to run this CLI again from the current directory, e.g. `node apps/cli/dist/main.js` under `npm start`. */
+function cliInvocation(): string {
+  const script = process.argv[1];
+  return script === undefined ? 'verdict' : `node ${relative(process.cwd(), script) || script}`;
+}
+
 /** What `verdict dev` prints about the demo experiment, with commands to try it through the router. */
-export function demoText(stack: DevStack): string {
+export function demoText(stack: DevStack, verdict = 'verdict'): string {
   if (stack.demo === undefined) {
     return `verdict dev: the demo experiment was not seeded: ${stack.demoError ?? 'seeding was off'}\n`;
   }
@@ -72,9 +78,9 @@ export function demoText(stack: DevStack): string {
       ? `Registry: pushed spam versions 1 and 2, spam@production -> 1 (a promotion moves it)\n`
       : '') +
     `Try it through the router at 127.0.0.1:${router.grpcPort} (sticky by the x-verdict-unit header):\n` +
-    `  verdict infer${at(router, 50051)}${pki} --model spam --unit alice --text "WIN a FREE prize, click now"\n` +
-    `  verdict routes show${at(analyzer, 50054)}${metrics}${pki}\n` +
-    `  verdict experiment results ${experiment.id}${at(analyzer, 50054)}${pki}\n`
+    `  ${verdict} infer${at(router, 50051)}${pki} --model spam --unit alice --text "WIN a FREE prize, click now"\n` +
+    `  ${verdict} routes show${at(analyzer, 50054)}${metrics}${pki}\n` +
+    `  ${verdict} experiment results ${experiment.id}${at(analyzer, 50054)}${pki}\n`
   );
 }
 
