@@ -1,7 +1,10 @@
 import { BoundedMap } from './bounded-map';
+import { RequestIndex } from './request-index';
 
 /** A variant of an experiment, interned so that a million index entries share a few objects. */
 export interface VariantRef {
+  /** Position in the index's list of refs (what the request index stores). */
+  readonly id: number;
   readonly experiment: string;
   readonly variant: string;
 }
@@ -29,19 +32,20 @@ export interface AttributionOptions {
 }
 
 /**
- * request id -> assignments and unit id -> assignments (and covariates), each bounded by a
- * {@link BoundedMap}. Past the bound the least recently exposed ids are forgotten: their later
- * outcomes are unattributed and a returning unit is counted as a new one for the
- * sample-ratio check.
+ * request id -> assignments (a {@link RequestIndex}) and unit id -> assignments and covariates
+ * (a {@link BoundedMap}), each bounded. Past the bound the least recently exposed ids are
+ * forgotten: their later outcomes are unattributed and a returning unit is counted as a new one
+ * for the sample-ratio check.
  */
 export class AttributionIndex {
-  /** One assignment (the common case, no array allocated) or several (several layers). */
-  private readonly requests: BoundedMap<string, Assignment | Assignment[]>;
+  private readonly requests: RequestIndex;
   private readonly units: BoundedMap<string, UnitEntry>;
   private readonly refs = new Map<string, Map<string, VariantRef>>();
+  private readonly refList: VariantRef[] = [];
+  private readonly experimentOf = (refId: number) => this.refList[refId].experiment;
 
   constructor(options: AttributionOptions) {
-    this.requests = new BoundedMap(options.requestCapacity);
+    this.requests = new RequestIndex(options.requestCapacity);
     this.units = new BoundedMap(options.unitCapacity);
   }
 
@@ -53,7 +57,8 @@ export class AttributionIndex {
     }
     let ref = variants.get(variant);
     if (ref === undefined) {
-      ref = { experiment, variant };
+      ref = { id: this.refList.length, experiment, variant };
+      this.refList.push(ref);
       variants.set(variant, ref);
     }
     return ref;
@@ -64,14 +69,7 @@ export class AttributionIndex {
    * that this index knows of (a new unit for the experiment's unit counts).
    */
   expose(requestId: string, unitId: string, ref: VariantRef, timeMs: number): boolean {
-    if (requestId !== '') {
-      const known = this.requests.get(requestId);
-      if (known === undefined) this.requests.insertAbsent(requestId, { ref, timeMs });
-      else if (Array.isArray(known)) upsert(known, ref, timeMs);
-      else if (known.ref.experiment === ref.experiment)
-        this.requests.set(requestId, { ref, timeMs });
-      else this.requests.set(requestId, [known, { ref, timeMs }]);
-    }
+    if (requestId !== '') this.requests.set(requestId, ref.id, this.experimentOf, timeMs);
     const unit = this.units.get(unitId);
     if (unit === undefined) {
       this.units.insertAbsent(unitId, { assignments: [{ ref, timeMs }] });
@@ -80,10 +78,12 @@ export class AttributionIndex {
     return upsert(unit.assignments, ref, timeMs);
   }
 
-  /** Assignments of a request (read-only view). */
-  byRequest(requestId: string, touch = true): readonly Assignment[] | undefined {
-    const found = touch ? this.requests.get(requestId) : this.requests.peek(requestId);
-    return found === undefined || Array.isArray(found) ? found : [found];
+  /** Assignments of a request. */
+  byRequest(requestId: string): readonly Assignment[] | undefined {
+    const found = this.requests.get(requestId, this.experimentOf);
+    return found.length === 0
+      ? undefined
+      : found.map(([refId, timeMs]) => ({ ref: this.refList[refId], timeMs }));
   }
 
   /** A unit's entry (read-only view). */

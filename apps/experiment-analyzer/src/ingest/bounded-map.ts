@@ -1,3 +1,5 @@
+import { HASH, hashId, slotsFor } from './id-hash';
+
 /**
  * A map that keeps at most `capacity` entries by generations: new and recently read entries go
  * to the current generation; when it holds capacity/2 entries it becomes the previous one and
@@ -67,7 +69,7 @@ export class BoundedMap<K, V> {
 }
 
 /**
- * The event ids seen recently, as 52-bit hashes (two 32-bit FNV-1a-style hashes of the id), in
+ * The event ids seen recently, as 63-bit hashes ({@link hashId}), in
  * two generations like {@link BoundedMap}: remembers at least the last capacity/2 ids and at
  * most `capacity`. Each generation is an open-addressing table of two Uint32Arrays at load at
  * most 1/2, so an id costs 16 bytes whatever its length and nothing is allocated per event. Two
@@ -88,20 +90,9 @@ export class RecentIds {
 
   /** True when the id (of this kind) was seen; remembers its hash for {@link addLast}. */
   has(kind: number, id: string): boolean {
-    let a = (0x811c9dc5 ^ kind) >>> 0;
-    let b = (0x01000193 ^ imul(kind + 1, 0x9e3779b9)) >>> 0;
-    for (let i = 0; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      a = imul(a ^ c, 0x01000193);
-      b = imul(b ^ c, 0x5bd1e995);
-      b ^= b >>> 15;
-    }
-    // Mix the tails so that ids differing only in their last characters spread over the table.
-    a = imul(a ^ (a >>> 16), 0x85ebca6b);
-    a ^= a >>> 13;
-    this.hi = a >>> 0;
-    // lo is never 0: 0 marks an empty slot.
-    this.lo = (b | 1) >>> 0;
+    hashId(kind, id);
+    this.hi = HASH.hi;
+    this.lo = HASH.lo;
     return this.current.has(this.hi, this.lo) || this.previous.has(this.hi, this.lo);
   }
 
@@ -125,8 +116,7 @@ class HashTable {
   size = 0;
 
   constructor(entries: number) {
-    let slots = 16;
-    while (slots < entries * 2) slots *= 2;
+    const slots = slotsFor(entries);
     this.his = new Uint32Array(slots);
     this.los = new Uint32Array(slots);
     this.mask = slots - 1;
@@ -158,5 +148,3 @@ class HashTable {
     this.size = 0;
   }
 }
-
-const { imul } = Math;

@@ -186,6 +186,36 @@ describe('ingest: outcomes and attribution', () => {
     await ingest.close();
   });
 
+  it('attributes an outcome by request id to every experiment (layer) the request was in', async () => {
+    const first = testExperiment({ id: 'exp-1' });
+    const second = testExperiment({ id: 'exp-2' });
+    const store = createMemoryStore();
+    const ingest = createIngest({
+      store,
+      experiment: (id) => [first, second].find((e) => e.id === id),
+      now: () => new Date(T0),
+      logger,
+    });
+    await ingest.recordExposures(
+      exposures([
+        exposure('a', 'control', 'u1', { request: 'r1', experiment: 'exp-1' }),
+        exposure('b', 'treatment', 'u1', { request: 'r1', experiment: 'exp-2' }),
+        // The same request and experiment again: the latest assignment wins, still one entry.
+        exposure('c', 'treatment', 'u1', { request: 'r1', experiment: 'exp-2' }),
+      ]),
+    );
+    const response = await ingest.recordOutcomes(
+      outcomes([outcome('o', 'r1', 'click', 1, { byRequest: true })]),
+    );
+    expect(response.acceptedCount).toBe(1n);
+    const all = { windowMs: HOUR, rollupMs: 24 * HOUR };
+    const one = await readAggregates(store, 'exp-1', all, -8.64e15, 8.64e15);
+    const two = await readAggregates(store, 'exp-2', all, -8.64e15, 8.64e15);
+    expect(field(one.totals, 'control', 'click', FIELD.n)).toBe(1);
+    expect(field(two.totals, 'treatment', 'click', FIELD.n)).toBe(1);
+    await ingest.close();
+  });
+
   it('does not attribute outcomes observed after the attribution window', async () => {
     const { ingest, advance } = setup({ attributionWindowMs: 2 * HOUR });
     await ingest.recordExposures(exposures([exposure('e1', 'control', 'u1')]));

@@ -244,7 +244,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     const subject = outcome.subject;
     const found =
       subject.case === 'requestId'
-        ? index.byRequest(subject.value, false)
+        ? index.byRequest(subject.value)
         : subject.case === 'unitId'
           ? index.byUnit(subject.value, false)?.assignments
           : undefined;
