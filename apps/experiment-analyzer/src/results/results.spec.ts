@@ -275,6 +275,43 @@ describe('results from stored sufficient statistics', () => {
     expect(results.variants[0].observedShare).toBeCloseTo(0.52, 12);
   });
 
+  it('checks the split against the weights in force when each unit arrived (canary steps)', async () => {
+    const weighted = (canary: number) =>
+      testExperiment({
+        kind: experimentsV1.ExperimentKind.CANARY,
+        variants: [
+          { name: 'control', weight: 1 - canary, role: experimentsV1.VariantRole.CONTROL },
+          { name: 'treatment', weight: canary, role: experimentsV1.VariantRole.TREATMENT },
+        ],
+      });
+    let current = weighted(0.1);
+    const store = createMemoryStore();
+    const ingest = createIngest({
+      store,
+      experiment: () => current,
+      now: () => new Date(T0),
+      logger,
+    });
+    // 10,000 units at 10%, then 10,000 new units at 30%, split exactly as configured.
+    const batch = (from: number, canaryUnits: number) =>
+      exposures(
+        Array.from({ length: 10_000 }, (_, i) =>
+          exposure(`e${from + i}`, i < canaryUnits ? 'treatment' : 'control', `u${from + i}`),
+        ),
+      );
+    await ingest.recordExposures(batch(0, 1_000));
+    current = weighted(0.3);
+    await ingest.recordExposures(batch(10_000, 3_000));
+    await ingest.close();
+    const results = await createResultsReader(store).results(current);
+    expect(results.variants[1].units).toBe(4_000n);
+    expect(results.variants[1].expectedShare).toBeCloseTo(0.2, 12);
+    expect(results.srm?.chiSquare).toBeCloseTo(0, 9);
+    expect(results.srm?.mismatch).toBe(false);
+    // Against the current weights alone (30%) the same split would look broken.
+    expect(sampleRatioMismatch([16_000, 4_000], [0.7, 0.3]).mismatch).toBe(true);
+  });
+
   it('reads only the windows overlapping the range', async () => {
     const experiment = testExperiment();
     const store = createMemoryStore();
