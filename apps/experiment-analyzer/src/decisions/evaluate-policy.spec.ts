@@ -167,6 +167,23 @@ describe('evaluatePolicy', () => {
       expect(draft.reason).toMatch(/10% -> 20%/);
     });
 
+    it('takes its first step from weight 0 on control traffic alone, then waits for its own', async () => {
+      const zero = canary(0);
+      const results = await resultsOf(zero, { stable: { units: 100 } });
+      const draft = evaluatePolicy(zero, results, at(1));
+      expect(draft.action).toBe(DecisionAction.STEP);
+      expect(draft.weights?.canary).toBeCloseTo(0.1, 12);
+      const stepped = canary(0.1);
+      // 20 units, none on the canary yet: not enough for a sample-ratio mismatch.
+      const waiting = evaluatePolicy(
+        stepped,
+        await resultsOf(stepped, { stable: { units: 20 } }),
+        at(1),
+      );
+      expect(waiting.action).toBe(DecisionAction.CONTINUE);
+      expect(waiting.reason).toMatch(/holds at 10%/);
+    });
+
     it('is promoted at its max weight once it wins with enough samples and time', async () => {
       const experiment = canary(0.5);
       const results = await resultsOf(experiment, {

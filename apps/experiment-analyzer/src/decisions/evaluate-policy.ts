@@ -234,7 +234,8 @@ function canaryStep(
   const served = treatments.find((t) => t.variant === canary);
   const canaryRequests = Number(served?.requests ?? 0n);
   const controlRequests = Number(control.requests);
-  if (canaryRequests === 0 || controlRequests === 0) {
+  // A canary at weight 0 gets no traffic to judge, so its first step needs control traffic only.
+  if ((canaryRequests === 0 && share > 0) || controlRequests === 0) {
     return draft(
       DecisionAction.CONTINUE,
       `Canary ${canary} holds at ${pct(share)} until both it (${canaryRequests} requests) and ${control.variant} (${controlRequests}) have served traffic.`,
