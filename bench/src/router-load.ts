@@ -32,6 +32,24 @@ export interface RouterLoadCommand {
   readonly countHeader?: string;
 }
 
+/**
+ * One call without a client certificate, to check that a side really demands mutual TLS: the
+ * answer says whether the call succeeded (it must not) and how it failed.
+ */
+export interface ProbeCommand {
+  readonly probe: 'without-client-certificate';
+  readonly address: string;
+  readonly caFile: string;
+  readonly path: string;
+  readonly messageFile: string;
+}
+
+/** The answer to a {@link ProbeCommand}. */
+export interface ProbeResult {
+  readonly succeeded: boolean;
+  readonly detail: string;
+}
+
 /** What one run measured, by the load generator's clock. */
 export interface RouterLoadResult {
   readonly requests: number;
@@ -58,7 +76,10 @@ function frame(message: Buffer): Buffer {
   return framed;
 }
 
-function openSession(command: RouterLoadCommand): Promise<ClientHttp2Session> {
+function openSession(
+  command: Pick<RouterLoadCommand, 'address' | 'caFile' | 'inFlight'> &
+    Partial<Pick<RouterLoadCommand, 'certFile' | 'keyFile'>>,
+): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const [host, port] = command.address.split(':');
     const session = connect(`https://${command.address}`, {
@@ -69,8 +90,9 @@ function openSession(command: RouterLoadCommand): Promise<ClientHttp2Session> {
           host,
           port: Number(port),
           ca: readFileSync(command.caFile),
-          cert: readFileSync(command.certFile),
-          key: readFileSync(command.keyFile),
+          ...(command.certFile === undefined || command.keyFile === undefined
+            ? {}
+            : { cert: readFileSync(command.certFile), key: readFileSync(command.keyFile) }),
           ALPNProtocols: ['h2'],
         }).setNoDelay(true),
     });
@@ -89,7 +111,7 @@ interface CallResult {
 /** One call: resolves with its latency in microseconds, or a failure text. */
 function call(
   session: ClientHttp2Session,
-  command: RouterLoadCommand,
+  command: Pick<RouterLoadCommand, 'path' | 'unitHeader' | 'countHeader'>,
   body: Buffer,
   unit: string | undefined,
 ): Promise<CallResult> {
@@ -107,12 +129,14 @@ function call(
     let message = '';
     let bytes = 0;
     let counted: string | undefined;
+    let httpStatus = '-';
     const count = (fields: Record<string, unknown>) => {
       if (command.countHeader !== undefined && fields[command.countHeader] !== undefined)
         counted = String(fields[command.countHeader]);
     };
     stream.on('response', (fields) => {
       count(fields);
+      httpStatus = String(fields[constants.HTTP2_HEADER_STATUS]);
       // A trailers-only answer carries grpc-status in the headers.
       if (fields['grpc-status'] !== undefined) {
         status = String(fields['grpc-status']);
@@ -128,7 +152,10 @@ function call(
     stream.on('error', (error: Error) => (message = error.message));
     stream.on('close', () => {
       const us = Number(process.hrtime.bigint() - started) / 1000;
-      const failure = status === '0' ? undefined : `status ${status ?? '-'}: ${message}`;
+      const failure =
+        status === '0'
+          ? undefined
+          : `grpc-status ${status ?? '-'} (HTTP ${httpStatus}): ${message.trim()}`;
       resolve({ us, failure, bytes: bytes - GRPC_FRAME_HEADER_BYTES, counted });
     });
     stream.end(body);
@@ -184,14 +211,32 @@ async function run(command: RouterLoadCommand): Promise<RouterLoadResult> {
   };
 }
 
+async function probe(command: ProbeCommand): Promise<ProbeResult> {
+  let session: ClientHttp2Session | undefined;
+  try {
+    session = await openSession({ ...command, inFlight: 1 });
+    // The TLS 1.3 server checks the client's certificate after the client's handshake is done,
+    // so a refusal may only show on the first call.
+    const result = await call(session, command, frame(readFileSync(command.messageFile)), 'u0');
+    return result.failure === undefined
+      ? { succeeded: true, detail: 'answered with grpc-status 0' }
+      : { succeeded: false, detail: result.failure };
+  } catch (error) {
+    return { succeeded: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    session?.destroy();
+  }
+}
+
 if (require.main === module) {
   const lines = createInterface({ input: process.stdin });
   let queue = Promise.resolve();
   lines.on('line', (line) => {
     queue = queue.then(async () => {
-      const result = await run(JSON.parse(line) as RouterLoadCommand).catch((error: unknown) => ({
-        error: error instanceof Error ? error.message : String(error),
-      }));
+      const command = JSON.parse(line) as RouterLoadCommand | ProbeCommand;
+      const result = await ('probe' in command ? probe(command) : run(command)).catch(
+        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      );
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
   });

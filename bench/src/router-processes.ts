@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { freePort, type MeasuredProcess } from './model-server-processes';
-import type { RouterLoadCommand, RouterLoadResult } from './router-load';
+import type { ProbeCommand, ProbeResult, RouterLoadCommand, RouterLoadResult } from './router-load';
 import type { NodeFloorSettings } from './router-node-floor';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -312,6 +312,7 @@ export async function startNginx(settings: NginxSettings): Promise<MeasuredProce
 /** The load generator process: one command at a time. */
 export interface RouterLoadGenerator {
   run(command: RouterLoadCommand): Promise<RouterLoadResult>;
+  probe(command: ProbeCommand): Promise<ProbeResult>;
   stop(): Promise<void>;
 }
 
@@ -321,17 +322,18 @@ export function startRouterLoadGenerator(): RouterLoadGenerator {
   const lines: Interface = createInterface({ input: child.stdout! });
   const waiting: Array<(line: string) => void> = [];
   lines.on('line', (line) => waiting.shift()?.(line));
-  return {
-    run(command) {
-      return new Promise((done, fail) => {
-        waiting.push((line) => {
-          const result = JSON.parse(line) as RouterLoadResult | { error: string };
-          if ('error' in result) fail(new Error(`load generator: ${result.error}`));
-          else done(result);
-        });
-        child.stdin!.write(`${JSON.stringify(command)}\n`);
+  const send = <T extends object>(command: object) =>
+    new Promise<T>((done, fail) => {
+      waiting.push((line) => {
+        const result = JSON.parse(line) as T | { error: string };
+        if ('error' in result) fail(new Error(`load generator: ${result.error}`));
+        else done(result);
       });
-    },
+      child.stdin!.write(`${JSON.stringify(command)}\n`);
+    });
+  return {
+    run: (command) => send<RouterLoadResult>(command),
+    probe: (command) => send<ProbeResult>(command),
     async stop() {
       const exited = exitOf(child);
       child.stdin!.end();

@@ -321,6 +321,22 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       };
     };
 
+    // Every side must refuse a client without a certificate: the same mutual TLS everywhere.
+    const mtlsChecks: Record<string, string> = {};
+    for (const side of sides) {
+      const probe = await load.probe({
+        probe: 'without-client-certificate',
+        address: addressOf(side),
+        caFile: pki.caCert,
+        path: MODEL_INFER_PATH,
+        messageFile: requestFile,
+      });
+      if (probe.succeeded)
+        throw new Error(`${side} answered a client without a certificate: not mutual TLS`);
+      mtlsChecks[side] = `refused a client without a certificate (${probe.detail})`;
+    }
+    log(`every side refuses a client without a certificate`);
+
     log(`warming every side up: ${mode.prewarmMs} ms at 64 in flight, ${mode.prewarmMs} ms at 1`);
     for (const side of sides) {
       await measure(side, 64, 0, mode.prewarmMs);
@@ -438,6 +454,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
         : { goals_met: goals }),
       sides: summary,
       spread_over_20pct: spreadWide,
+      mtls_checks: mtlsChecks,
       config: {
         quick,
         rounds: mode.rounds,
