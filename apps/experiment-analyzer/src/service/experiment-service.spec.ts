@@ -344,11 +344,19 @@ describe('experiment-analyzer ExperimentService and RoutingService over mutual T
     const layered = (name: string, start: number, end: number) =>
       spamAb({ name, model: 'layered', layer: 'ranking', layerRange: { start, end } });
     const first = await client.createExperiment({ experiment: layered('left', 0, 5000) });
-    await client.createExperiment({ experiment: layered('right', 5000, 10_000) });
+    const second = await client.createExperiment({ experiment: layered('right', 5000, 10_000) });
+    // It overlaps both; the message names one of them.
     await expectStatus(
       client.createExperiment({ experiment: layered('overlap', 4000, 6000) }),
       status.INVALID_ARGUMENT,
-      new RegExp(`^experiment\\.layer_range: expected .*${first.experiment!.id}`),
+      new RegExp(
+        `^experiment\\.layer_range: expected .*(${first.experiment!.id}|${second.experiment!.id})`,
+      ),
+    );
+    await expectStatus(
+      client.createExperiment({ experiment: layered('overlap-left', 4999, 5000) }),
+      status.INVALID_ARGUMENT,
+      new RegExp(`disjoint from experiment ${first.experiment!.id} \\[0, 5000\\)`),
     );
     await expectStatus(
       client.createExperiment({
