@@ -143,9 +143,12 @@ export async function startRouter(settings: RouterSettings): Promise<MeasuredPro
 }
 
 /** Starts the bare grpc-js proxy (router-node-floor.ts) and waits for its `ready <port>` line. */
-export async function startNodeFloor(settings: NodeFloorSettings): Promise<MeasuredProcess> {
+export async function startNodeFloor(
+  settings: NodeFloorSettings,
+  nodeArgs: readonly string[] = [],
+): Promise<MeasuredProcess> {
   const child = tsxChild(
-    [join(__dirname, 'router-node-floor.ts'), JSON.stringify(settings)],
+    [...nodeArgs, join(__dirname, 'router-node-floor.ts'), JSON.stringify(settings)],
     join(REPO_ROOT, 'bench'),
   );
   const lines = createInterface({ input: child.stdout! });

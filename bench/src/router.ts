@@ -10,7 +10,8 @@
  * process, or nginx master and workers) and of the model server comes from /proc.
  *
  * `--without-router` measures (a) and (b) only, for when the router cannot start;
- * `--profile-router=<dir>` writes the router's V8 CPU profile (`--cpu-prof`) into `<dir>`;
+ * `--profile-router=<dir>` writes the V8 CPU profiles (`--cpu-prof`) of the router and of the
+ * bare grpc-js proxy, when it runs, into `<dir>`;
  * `--with-node-floor` adds a fourth side, a bare grpc-js proxy (router-node-floor.ts), to tell
  * what Node and grpc-js cost from what the router's own code costs.
  */
@@ -195,6 +196,8 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
   const profileDir = process.argv
     .find((arg) => arg.startsWith('--profile-router='))
     ?.slice('--profile-router='.length);
+  const profileArgs =
+    profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const nginxBinary = findNginx();
   if (nginxBinary === undefined) {
     throw new Error(
@@ -258,18 +261,17 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
         policyFile,
         tableFile,
         ...tlsOf('router'),
-        nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+        nodeArgs: profileArgs,
       });
       started.push(router);
       targets.router = router;
     }
     if (withNodeFloor) {
       log('starting the bare grpc-js proxy');
-      const floor = await startNodeFloor({
-        ...tlsOf('router'),
-        upstream: modelServer.address,
-        unitHeader: UNIT_HEADER,
-      });
+      const floor = await startNodeFloor(
+        { ...tlsOf('router'), upstream: modelServer.address, unitHeader: UNIT_HEADER },
+        profileArgs,
+      );
       started.push(floor);
       targets.grpc_js_proxy = floor;
     }
