@@ -122,16 +122,34 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw error;
   }
-  if (options.seedDemo === false) return { pki, services: running, stop };
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const seeded = options.seedDemo === false ? {} : await seedDemo(addressOf, pki, modelsDir);
+  try {
+    // A service may report ready for a moment and then not (the router before its first table
+    // and healthy pool), and seeding changes the routing table: only a pass in which every
+    // service answers ready at once counts.
+    await waitAllReady(running, readyTimeoutMs);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pki, services: running, stop, ...seeded };
+}
+
+/** Seeds the demo registry model and experiment; a refusal is reported, not thrown. */
+async function seedDemo(
+  addressOf: (service: string) => string,
+  pki: DevPki,
+  modelsDir: string,
+): Promise<Pick<DevStack, 'demo' | 'demoRegistry' | 'demoError'>> {
   const registry = connectRegistry({ address: addressOf('registry'), pki: pki.dir });
   const analyzer = connectExperiments({ address: addressOf('experiment-analyzer'), pki: pki.dir });
   try {
     const demoRegistry = await seedDemoRegistry(registry, modelsDir);
     const demo = await seedDemoExperiment(analyzer);
-    return { pki, services: running, stop, demo, demoRegistry };
+    return { demo, demoRegistry };
   } catch (error) {
-    const reason = describeRpcFailure(error) ?? (error as Error).message;
-    return { pki, services: running, stop, demoError: reason };
+    return { demoError: describeRpcFailure(error) ?? (error as Error).message };
   } finally {
     registry.close();
     analyzer.close();
@@ -219,6 +237,23 @@ async function waitReady(service: RunningService, timeoutMs: number): Promise<vo
   }
   throw new Error(
     `${service.name} was not ready on http://127.0.0.1:${service.opsPort}/readyz within ${timeoutMs} ms`,
+  );
+}
+
+/** Waits for one poll in which every service's /readyz answers 200. */
+async function waitAllReady(services: readonly RunningService[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let notReady: string[] = [];
+  while (Date.now() < deadline) {
+    const statuses = await Promise.all(
+      services.map((service) => httpStatus(`http://127.0.0.1:${service.opsPort}/readyz`)),
+    );
+    notReady = services.filter((_, i) => statuses[i] !== 200).map((service) => service.name);
+    if (notReady.length === 0) return;
+    await delay(READY_POLL_MS);
+  }
+  throw new Error(
+    `not ready together within ${timeoutMs} ms: ${notReady.join(', ')} (see their log lines above)`,
   );
 }
 
