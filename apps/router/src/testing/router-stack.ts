@@ -105,7 +105,8 @@ export async function startModelServerProcess(
   const paths = env.pki.services['model-server'];
   const child = spawn(process.execPath, ['--import', 'tsx', MODEL_SERVER_MAIN], {
     cwd: APP_ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // The IPC channel makes the child drain and exit if this process dies (kit shutdown handlers).
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
       VERDICT_GRPC_PORT: String(grpcPort),
@@ -306,6 +307,7 @@ export async function waitUntil(
 /** The router in its own process (`node --import tsx apps/router/src/main.ts`). */
 export interface RouterProcess {
   readonly address: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -313,12 +315,14 @@ export interface RouterProcess {
 export async function startRouterProcess(
   env: RouterTestEnv,
   settings: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<RouterProcess> {
   const port = await env.freePort();
   const paths = env.pki.services.router;
-  const child = spawn(process.execPath, ['--import', 'tsx', ROUTER_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ROUTER_MAIN], {
     cwd: APP_ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // The IPC channel makes the child drain and exit if this process dies (kit shutdown handlers).
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
       VERDICT_GRPC_PORT: String(port),
@@ -356,6 +360,7 @@ export async function startRouterProcess(
   }
   return {
     address,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
