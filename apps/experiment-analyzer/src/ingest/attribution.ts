@@ -1,9 +1,9 @@
+import { AssignmentIndex } from './assignment-index';
 import { BoundedMap } from './bounded-map';
-import { RequestIndex } from './request-index';
 
-/** A variant of an experiment, interned so that a million index entries share a few objects. */
+/** A variant of an experiment, interned so that index slots can name it by number. */
 export interface VariantRef {
-  /** Position in the index's list of refs (what the request index stores). */
+  /** Position in the index's list of refs (what the index slots store). */
   readonly id: number;
   readonly experiment: string;
   readonly variant: string;
@@ -12,41 +12,39 @@ export interface VariantRef {
 /** One exposure of a request or unit: which variant, and when (epoch ms). */
 export interface Assignment {
   readonly ref: VariantRef;
-  timeMs: number;
-}
-
-/** What is remembered about a unit. */
-export interface UnitEntry {
-  /** Latest assignment per experiment (a unit is in at most one variant of an experiment at a time). */
-  assignments: Assignment[];
-  /** Pre-period covariates reported for the unit, by metric name. */
-  covariates?: Map<string, number>;
+  readonly timeMs: number;
 }
 
 /** Sizes of the attribution index. */
 export interface AttributionOptions {
-  /** Most request ids remembered. */
+  /** Most (request id, experiment) slots remembered. */
   readonly requestCapacity: number;
-  /** Most unit ids remembered. */
+  /** Most (unit id, experiment) slots remembered, and most units with covariates. */
   readonly unitCapacity: number;
 }
 
+/** Salts of the id hashes (event kinds use 1..3). */
+const REQUEST_KIND = 17;
+const UNIT_KIND = 18;
+
 /**
- * request id -> assignments (a {@link RequestIndex}) and unit id -> assignments and covariates
- * (a {@link BoundedMap}), each bounded. Past the bound the least recently exposed ids are
- * forgotten: their later outcomes are unattributed and a returning unit is counted as a new one
- * for the sample-ratio check.
+ * request id -> assignments and unit id -> assignments (the latest per experiment), each an
+ * {@link AssignmentIndex}, plus unit id -> covariates in a {@link BoundedMap}. Past the bounds
+ * the least recently exposed ids are forgotten: their later outcomes are unattributed and a
+ * returning unit is counted as a new one for the sample-ratio check.
  */
 export class AttributionIndex {
-  private readonly requests: RequestIndex;
-  private readonly units: BoundedMap<string, UnitEntry>;
   private readonly refs = new Map<string, Map<string, VariantRef>>();
   private readonly refList: VariantRef[] = [];
   private readonly experimentOf = (refId: number) => this.refList[refId].experiment;
+  private readonly requests: AssignmentIndex;
+  private readonly units: AssignmentIndex;
+  private readonly covariates: BoundedMap<string, Map<string, number>>;
 
   constructor(options: AttributionOptions) {
-    this.requests = new RequestIndex(options.requestCapacity);
-    this.units = new BoundedMap(options.unitCapacity);
+    this.requests = new AssignmentIndex(options.requestCapacity, REQUEST_KIND, this.experimentOf);
+    this.units = new AssignmentIndex(options.unitCapacity, UNIT_KIND, this.experimentOf);
+    this.covariates = new BoundedMap(options.unitCapacity);
   }
 
   ref(experiment: string, variant: string): VariantRef {
@@ -69,39 +67,36 @@ export class AttributionIndex {
    * that this index knows of (a new unit for the experiment's unit counts).
    */
   expose(requestId: string, unitId: string, ref: VariantRef, timeMs: number): boolean {
-    if (requestId !== '') this.requests.set(requestId, ref.id, this.experimentOf, timeMs);
-    const unit = this.units.get(unitId);
-    if (unit === undefined) {
-      this.units.insertAbsent(unitId, { assignments: [{ ref, timeMs }] });
-      return true;
-    }
-    return upsert(unit.assignments, ref, timeMs);
+    if (requestId !== '') this.requests.set(requestId, ref.id, timeMs);
+    return this.units.set(unitId, ref.id, timeMs);
   }
 
-  /** Assignments of a request. */
+  /** Assignments of a request, one per experiment; undefined when none is remembered. */
   byRequest(requestId: string): readonly Assignment[] | undefined {
-    const found = this.requests.get(requestId, this.experimentOf);
-    return found.length === 0
-      ? undefined
-      : found.map(([refId, timeMs]) => ({ ref: this.refList[refId], timeMs }));
+    return this.assignments(this.requests.get(requestId));
   }
 
-  /** A unit's entry (read-only view). */
-  byUnit(unitId: string, touch = true): UnitEntry | undefined {
-    return touch ? this.units.get(unitId) : this.units.peek(unitId);
+  /** Assignments of a unit, one per experiment; undefined when none is remembered. */
+  byUnit(unitId: string): readonly Assignment[] | undefined {
+    return this.assignments(this.units.get(unitId));
   }
 
-  /** Remembers a covariate value of a unit, creating the unit's entry if needed. */
+  /** A covariate value reported for a unit. */
+  covariate(unitId: string, metric: string): number | undefined {
+    return this.covariates.get(unitId)?.get(metric);
+  }
+
+  /** Remembers a covariate value of a unit. */
   setCovariate(unitId: string, metric: string, value: number): void {
-    let unit = this.units.get(unitId);
-    if (unit === undefined) {
-      unit = { assignments: [] };
-      this.units.insertAbsent(unitId, unit);
+    let values = this.covariates.get(unitId);
+    if (values === undefined) {
+      values = new Map();
+      this.covariates.insertAbsent(unitId, values);
     }
-    (unit.covariates ??= new Map()).set(metric, value);
+    values.set(metric, value);
   }
 
-  /** Entries currently held and dropped so far. */
+  /** Slots held by and dropped from the indexes. */
   stats(): { requests: number; units: number; requestsEvicted: number; unitsEvicted: number } {
     return {
       requests: this.requests.size,
@@ -110,18 +105,10 @@ export class AttributionIndex {
       unitsEvicted: this.units.evicted,
     };
   }
-}
 
-/** Sets the experiment's assignment; true when the experiment was not there before. */
-function upsert(assignments: Assignment[], ref: VariantRef, timeMs: number): boolean {
-  for (let i = 0; i < assignments.length; i++) {
-    const a = assignments[i];
-    if (a.ref.experiment === ref.experiment) {
-      if (a.ref !== ref) assignments[i] = { ref, timeMs };
-      else a.timeMs = timeMs;
-      return false;
-    }
+  private assignments(slots: Array<[number, number]>): Assignment[] | undefined {
+    return slots.length === 0
+      ? undefined
+      : slots.map(([refId, timeMs]) => ({ ref: this.refList[refId], timeMs }));
   }
-  assignments.push({ ref, timeMs });
-  return true;
 }

@@ -30,11 +30,6 @@ export class BoundedMap<K, V> {
     return old;
   }
 
-  /** The value without touching recency. */
-  peek(key: K): V | undefined {
-    return this.current.get(key) ?? this.previous.get(key);
-  }
-
   set(key: K, value: V): void {
     if (this.current.has(key)) {
       this.current.set(key, value);
@@ -47,11 +42,6 @@ export class BoundedMap<K, V> {
   /** Adds a key that {@link get} or {@link peek} just reported absent (saves two lookups). */
   insertAbsent(key: K, value: V): void {
     this.insert(key, value);
-  }
-
-  delete(key: K): void {
-    this.current.delete(key);
-    this.previous.delete(key);
   }
 
   get size(): number {
@@ -73,7 +63,7 @@ export class BoundedMap<K, V> {
  * two generations like {@link BoundedMap}: remembers at least the last capacity/2 ids and at
  * most `capacity`. Each generation is an open-addressing table of two Uint32Arrays at load at
  * most 1/2, so an id costs 16 bytes whatever its length and nothing is allocated per event. Two
- * different ids collide with probability about capacity / 2^52 per lookup.
+ * different ids collide with probability about capacity / 2^63 per lookup.
  */
 export class RecentIds {
   private current: HashTable;

@@ -246,7 +246,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       subject.case === 'requestId'
         ? index.byRequest(subject.value)
         : subject.case === 'unitId'
-          ? index.byUnit(subject.value, false)?.assignments
+          ? index.byUnit(subject.value)
           : undefined;
     if (found === undefined) return [];
     return found.filter(
@@ -307,7 +307,6 @@ export function createIngest(deps: IngestDeps): Ingest {
       ids.addLast();
       const unitId = outcome.subject.case === 'unitId' ? outcome.subject.value : undefined;
       if (covariateOf.length > 0) index.setCovariate(unitId!, outcome.metric, outcome.value);
-      const unit = unitId === undefined ? undefined : index.byUnit(unitId);
       const window = windowOf(time);
       const value = outcome.value;
       for (const { ref } of targets) {
@@ -319,7 +318,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         if (covariate !== undefined) {
           // A unit without a reported covariate enters with x = 0: still independent of the
           // assignment, so the adjusted difference stays unbiased.
-          const x = unit?.covariates?.get(covariate) ?? 0;
+          const x = (unitId === undefined ? undefined : index.covariate(unitId, covariate)) ?? 0;
           const c = pending.cuped(ref.experiment, window, ref.variant, outcome.metric);
           c.n++;
           c.sumY += value;

@@ -15,18 +15,19 @@ export interface IngestOptions {
   rollupMs?: number;
   /**
    * Event ids remembered for deduplication, per process: a replay is recognised while its id is
-   * among the last dedupCapacity/2 to dedupCapacity ids seen (about 30 bytes each).
+   * among the last dedupCapacity/2 to dedupCapacity ids seen (16 bytes each, allocated up front).
    * @default 2_000_000
    */
   dedupCapacity?: number;
   /**
-   * Request ids remembered for attributing outcomes by request id (about 120 bytes each).
+   * (Request id, experiment) slots remembered for attributing outcomes by request id (20 bytes
+   * each, allocated up front).
    * @default 500_000
    */
   requestIndexCapacity?: number;
   /**
-   * Unit ids remembered for attributing outcomes by unit id and for counting distinct units
-   * (about 150 bytes each).
+   * (Unit id, experiment) slots remembered for attributing outcomes by unit id and for counting
+   * distinct units (20 bytes each, allocated up front; plus covariates of at most this many units).
    * @default 1_000_000
    */
   unitIndexCapacity?: number;
