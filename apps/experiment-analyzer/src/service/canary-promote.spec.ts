@@ -39,12 +39,14 @@ async function upload(
 function round(experiment: experimentsV1.Experiment, batch: number) {
   const [control, treatment] = experiment.variants;
   const share = treatment!.weight / (control!.weight + treatment!.weight);
-  const treated = Math.round(UNITS_PER_BATCH * share);
   const events: experimentsV1.ExposureEvent[] = [];
   const outcomes: experimentsV1.Outcome[] = [];
+  const counts = new Map<string, number>();
   for (let i = 0; i < UNITS_PER_BATCH; i++) {
-    const variant = i < treated ? treatment! : control!;
-    const index = i < treated ? i : i - treated;
+    // Interleaved, so that any prefix of the batch is split by the weights as well.
+    const variant = Math.floor((i + 1) * share) > Math.floor(i * share) ? treatment! : control!;
+    const index = counts.get(variant.name) ?? 0;
+    counts.set(variant.name, index + 1);
     const request = `b${batch}-${variant.name}-${index}`;
     events.push(
       create(experimentsV1.ExposureEventSchema, {
@@ -183,9 +185,8 @@ describe('analyzer and registry as child processes: a better canary is stepped u
         current.variants[1]!.weight / (current.variants[0]!.weight + current.variants[1]!.weight),
       );
       const { events, outcomes } = round(current, batch);
-      for (let i = 0; i < events.length; i += 1000) {
-        await ingest.recordExposures({ events: events.slice(i, i + 1000) });
-      }
+      // One call, so a decision taken meanwhile sees all of the batch's units or none.
+      await ingest.recordExposures({ events });
       for (let i = 0; i < outcomes.length; i += 1000) {
         const response = await ingest.recordOutcomes({ outcomes: outcomes.slice(i, i + 1000) });
         expect(response.unattributedCount).toBe(0n);
@@ -202,10 +203,13 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       }
     }
 
+    const { decisions } = await client.listDecisions({ experimentId: id });
+    if (current.winner !== 'treatment') {
+      throw new Error(`concluded otherwise: ${decisions.map((d) => d.reason).join(' | ')}`);
+    }
     expect(current).toMatchObject({ state: ExperimentState.CONCLUDED, winner: 'treatment' });
     const distinct = [...new Set(shares.map((s) => Math.round(s * 100)))];
     expect(distinct).toEqual([10, 30, 50]);
-    const { decisions } = await client.listDecisions({ experimentId: id });
     expect(decisions.map((d) => DecisionAction[d.action])).toEqual(['PROMOTE', 'STEP', 'STEP']);
     expect(decisions.every((d) => d.applied && d.actor.endsWith('/sa/experiment-analyzer'))).toBe(
       true,
