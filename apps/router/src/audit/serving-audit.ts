@@ -39,6 +39,9 @@ export interface ServingAudit {
   drain(): void;
 }
 
+/** Unit-id HMACs remembered; the map starts over when full. */
+const UNIT_HASH_CACHE_SIZE = 10_000;
+
 // W3C traceparent: version-traceid-parentid-flags.
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -51,6 +54,17 @@ export function createServingAudit(options: ServingAuditOptions): ServingAudit {
   const key = options.unitHashKey ?? randomBytes(32);
   const batchMs = options.batchMs ?? 10;
   let pending: ServedRequest[] = [];
+  // Units repeat (that is what sticky assignment is about): their HMACs are worth keeping.
+  const unitHashes = new Map<string, string>();
+  const unitHash = (unit: string) => {
+    let hash = unitHashes.get(unit);
+    if (hash === undefined) {
+      hash = createHmac('sha256', key).update(unit).digest('hex');
+      if (unitHashes.size >= UNIT_HASH_CACHE_SIZE) unitHashes.clear();
+      unitHashes.set(unit, hash);
+    }
+    return hash;
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const drain = () => {
@@ -85,7 +99,7 @@ export function createServingAudit(options: ServingAuditOptions): ServingAudit {
             statusCode: served.statusCode,
             inputSha256: digest.digest('hex'),
             inputBytes: BigInt(inputBytes),
-            unitHash: createHmac('sha256', key).update(served.unitId).digest('hex'),
+            unitHash: unitHash(served.unitId),
             requestId: served.requestId,
           },
         });

@@ -169,7 +169,7 @@ export class InferenceRouter {
     const experimentId = experiment === undefined ? '' : experiment.id;
     context.setTrailer(TRAILER_EXPERIMENT, experimentId);
     context.setTrailer(TRAILER_VARIANT, decision.variant.name);
-    context.setTrailer(TRAILER_TABLE_VERSION, String(decision.tableVersion));
+    context.setTrailer(TRAILER_TABLE_VERSION, state.versionText);
     const callOptions: CallOptions = cancelUpstream
       ? { timeoutMs: this.timeoutOf(context), signal: context.signal }
       : { timeoutMs: this.timeoutOf(context) };
@@ -361,7 +361,7 @@ export class InferenceRouter {
     const variant = defaultVariantFor(state.table, head.modelName);
     context.setTrailer(TRAILER_EXPERIMENT, '');
     context.setTrailer(TRAILER_VARIANT, variant.name);
-    context.setTrailer(TRAILER_TABLE_VERSION, String(state.table.version));
+    context.setTrailer(TRAILER_TABLE_VERSION, state.versionText);
     const pool = resolvePool(
       state,
       variant.pool.name,

@@ -6,6 +6,8 @@ import { Pool } from '../pools/pool';
 /** One routing-table version with its pools bound to live endpoints: what a request captures. */
 export interface RouterState {
   readonly table: CompiledTable;
+  /** `table.version` as text, for the x-verdict-table-version trailer. */
+  readonly versionText: string;
   readonly pools: ReadonlyMap<string, Pool>;
 }
 
@@ -48,7 +50,7 @@ export class RouterStateHolder {
         ),
       );
     }
-    const state: RouterState = { table: compiled, pools };
+    const state: RouterState = { table: compiled, versionText: String(compiled.version), pools };
     this.current = state;
     if (previous !== undefined) {
       for (const pool of previous.pools.values()) {

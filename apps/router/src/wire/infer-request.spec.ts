@@ -2,12 +2,16 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, InvalidArgumentError } from '@verdict/errors';
 import { inference } from '@verdict/proto';
 import fc from 'fast-check';
-import {
-  forEachInputChunk,
-  readInferParameter,
-  readInferRequestHead,
-  withModelVersion,
-} from './infer-request';
+import { forEachInputChunk, readInferParameter, readInferRequestHead } from './infer-request';
+import { versionedRequest } from '../routing/versioned-request';
+
+const variant = (version?: bigint, alias?: string) => ({
+  name: 'v',
+  pool: { name: 'p', region: '', endpoints: ['127.0.0.1:1'] },
+  control: false,
+  ...(version === undefined ? {} : { version }),
+  ...(alias === undefined ? {} : { alias }),
+});
 
 const encode = (init: Parameters<typeof create<typeof inference.ModelInferRequestSchema>>[1]) =>
   Buffer.from(
@@ -123,24 +127,37 @@ describe('readInferParameter', () => {
   });
 });
 
-describe('withModelVersion', () => {
-  it('changes model_version and nothing else when the bytes are decoded', () => {
+describe('versionedRequest', () => {
+  it("sets the variant's version and changes nothing else when the bytes are decoded", () => {
     fc.assert(
-      fc.property(requestArb, fc.string(), (init, version) => {
+      fc.property(requestArb, fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), (init, version) => {
         const original = encode({
           ...init,
           parameters: Object.fromEntries(
             Object.entries(init.parameters).map(([k, v]) => [k, { parameterChoice: v }]),
           ),
         });
-        const changed = withModelVersion(original, version);
+        const changed = versionedRequest(original, variant(version), init.modelVersion);
         expect(changed.subarray(0, original.length).equals(original)).toBe(true);
         const before = fromBinary(inference.ModelInferRequestSchema, original);
         const after = fromBinary(inference.ModelInferRequestSchema, changed);
-        expect(after).toEqual({ ...before, modelVersion: version });
-        expect(readInferRequestHead(changed).modelVersion).toBe(version);
+        expect(after).toEqual({ ...before, modelVersion: String(version) });
+        expect(readInferRequestHead(changed).modelVersion).toBe(String(version));
       }),
     );
+  });
+
+  it('clears the version for an alias and leaves the bytes alone without version or alias', () => {
+    const original = encode({ modelName: 'm', modelVersion: '7' });
+    expect(
+      fromBinary(
+        inference.ModelInferRequestSchema,
+        versionedRequest(original, variant(undefined, 'prod'), '7'),
+      ).modelVersion,
+    ).toBe('');
+    expect(versionedRequest(original, variant(), '7')).toBe(original);
+    const unversioned = encode({ modelName: 'm' });
+    expect(versionedRequest(unversioned, variant(undefined, 'prod'), '')).toBe(unversioned);
   });
 });
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@verdict/errors';
-import { FieldCursor, WireFormatError, WireType, appendLengthDelimited } from './protobuf-wire';
+import { FieldCursor, WireFormatError, WireType } from './protobuf-wire';
 
 // Field numbers of inference.ModelInferRequest (and of the name/version pair that
 // ModelReadyRequest, ModelMetadataRequest and ModelConfigRequest share as fields 1 and 2).
@@ -161,14 +161,6 @@ function readParameterValue(bytes: Buffer, start: number, end: number): Paramete
     value.skip();
   }
   return result;
-}
-
-/**
- * The same request asking for `version` instead: field 2 appended, which a protobuf parser
- * takes over any earlier model_version. Nothing else is re-encoded.
- */
-export function withModelVersion(bytes: Buffer, version: string): Buffer {
-  return appendLengthDelimited(bytes, MODEL_VERSION, Buffer.from(version, 'utf8'));
 }
 
 /**
