@@ -29,6 +29,11 @@ export interface TimeseriesOptions {
    * @default 1000
    */
   readonly minStepMs?: number;
+  /**
+   * Points computed at once; the server answers other requests between such batches.
+   * @default 4
+   */
+  readonly concurrency?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -95,6 +100,7 @@ export function createTimeseries(
   const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const now = options.now ?? Date.now;
   const minStepMs = options.minStepMs ?? 1000;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
   const cache = new Map<string, CacheEntry>();
 
@@ -130,14 +136,20 @@ export function createTimeseries(
       experiment.endTime !== undefined ? Math.min(at, timestampMs(experiment.endTime)) : at;
     const grid = timeGrid(startMs, Math.max(startMs, endMs), points, minStepMs);
     const last = grid.ends.length - 1;
-    const all = await Promise.all(
-      grid.ends.map((end, index) =>
-        // The last point is "now" (or the end): always fresh.
-        index === last
-          ? source.results(experiment, { end: new Date(end) })
-          : cachedResults(experiment, end, at),
-      ),
-    );
+    const point = (index: number) =>
+      // The last point is "now" (or the end): always fresh.
+      index === last
+        ? source.results(experiment, { end: new Date(grid.ends[index]) })
+        : cachedResults(experiment, grid.ends[index], at);
+    // A few points at a time, yielding to I/O in between: with the embedded store a results
+    // computation never waits, so without the yields a cold series would hold up every other
+    // request (the page's own scripts included) until it is done.
+    const all: experimentsV1.Results[] = [];
+    for (let first = 0; first <= last; first += concurrency) {
+      const batch = grid.ends.slice(first, first + concurrency).map((_, i) => point(first + i));
+      all.push(...(await Promise.all(batch)));
+      if (first + concurrency <= last) await new Promise((resolve) => setImmediate(resolve));
+    }
     return assemble(experiment, grid.stepMs, grid.ends, all);
   }
 
