@@ -20,7 +20,10 @@ export interface ExperimentInfo {
 
 const cache = new WeakMap<experimentsV1.Experiment, ExperimentInfo>();
 
-/** The digest of an experiment definition (cached per definition object). */
+/**
+ * The digest of an experiment definition, cached per definition object: a changed definition
+ * must be a new object (as the experiment store's decoded copies are), not one mutated in place.
+ */
 export function experimentInfo(experiment: experimentsV1.Experiment): ExperimentInfo {
   const known = cache.get(experiment);
   if (known !== undefined) return known;
