@@ -203,7 +203,19 @@ describe('analyzer and registry as child processes: a better canary is stepped u
       }
     }
 
-    const { decisions } = await client.listDecisions({ experimentId: id });
+    // The conclusion's decision is written just after the experiment and its table.
+    let { decisions } = await client.listDecisions({ experimentId: id });
+    while (
+      !decisions.some(
+        (d) =>
+          d.action === DecisionAction.PROMOTE ||
+          d.action === DecisionAction.ROLLBACK ||
+          d.action === DecisionAction.NO_DIFFERENCE,
+      )
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ({ decisions } = await client.listDecisions({ experimentId: id }));
+    }
     if (current.winner !== 'treatment') {
       throw new Error(`concluded otherwise: ${decisions.map((d) => d.reason).join(' | ')}`);
     }

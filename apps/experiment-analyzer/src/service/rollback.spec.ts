@@ -73,7 +73,12 @@ describe('decision loop: automatic rollback of a failing treatment', () => {
     }
     expect(current).toMatchObject({ state: ExperimentState.CONCLUDED, winner: 'control' });
 
-    const { decisions } = await client.listDecisions({ experimentId: id });
+    // The conclusion's decision is written just after the experiment and its table.
+    let { decisions } = await client.listDecisions({ experimentId: id });
+    while (!decisions.some((d) => d.action === DecisionAction.ROLLBACK)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ({ decisions } = await client.listDecisions({ experimentId: id }));
+    }
     expect(decisions).toHaveLength(1);
     const decision = decisions[0]!;
     expect(decision).toMatchObject({
@@ -98,10 +103,14 @@ describe('decision loop: automatic rollback of a failing treatment', () => {
       target: { case: 'version', value: 1n },
     });
 
-    const audited = fixture.audit.records.find(
-      (r) => r.action === 'experiment.conclude' && r.resource === `experiment/${id}`,
-    );
-    expect(audited).toBeDefined();
+    const conclusionRecord = () =>
+      fixture.audit.records.find(
+        (r) => r.action === 'experiment.conclude' && r.resource === `experiment/${id}`,
+      );
+    // Audited right after the decision is stored.
+    while (conclusionRecord() === undefined)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const audited = conclusionRecord();
     expect(audited!.actor).toBe('spiffe://verdict.local/ns/default/sa/alpha');
     expect(audited!.details).toMatchObject({
       action: 'ROLLBACK',
