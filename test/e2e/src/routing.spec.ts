@@ -394,4 +394,105 @@ describe('routing through the dev stack', () => {
     );
     expect(model.aliases).toEqual([expect.objectContaining({ name: 'production', version: '2' })]);
   });
+  it('the analyzer rolls back by itself a treatment that fails: decision, new table in the router, audit record', async () => {
+    const analyzer = ['--address', stack.grpc['experiment-analyzer']];
+    // Version 3 of spam exists nowhere, so every request the treatment gets fails (NOT_FOUND
+    // from the model server); the analyzer only sees that through the router's exposure events.
+    const created = JSON.parse(
+      (
+        await cli(
+          'experiment',
+          'create',
+          '--name',
+          'broken-treatment',
+          '--team',
+          'demo',
+          '--model',
+          'spam',
+          '--variant',
+          'control=1:50',
+          '--variant',
+          'broken=3:50',
+          '--metric',
+          'correct',
+          '--guardrail',
+          'error_rate=0.01',
+          '--interval',
+          '2s',
+          '--auto-apply',
+          '--json',
+          ...analyzer,
+        )
+      ).stdout,
+    );
+    const id: string = created.experiment.id;
+    const started = JSON.parse(
+      (await cli('experiment', 'start', id, '--json', ...analyzer)).stdout,
+    );
+    expect(started.experiment.state).toBe('EXPERIMENT_STATE_RUNNING');
+    const units = Array.from({ length: 200 }, (_, i) => `broken-${i}`);
+    await until('the router routing by the new experiment', async () => {
+      const { trailers } = await client
+        .infer('spam', tensor, { 'x-verdict-unit': 'probe' })
+        .catch((error: { metadata?: { getMap(): Record<string, unknown> } }) => ({
+          trailers: Object.fromEntries(
+            Object.entries(error.metadata?.getMap() ?? {}).map(([k, v]) => [k, String(v)]),
+          ),
+        }));
+      return trailers['x-verdict-experiment'] === id ? true : undefined;
+    });
+    const outcomes = await Promise.all(
+      units.map((unit) =>
+        client.infer('spam', tensor, { 'x-verdict-unit': unit }).then(
+          (result) => ({ unit, ok: true, version: result.modelVersion }),
+          (error: { code: number }) => ({ unit, ok: false, code: error.code }),
+        ),
+      ),
+    );
+    const failed = outcomes.filter((o) => !o.ok);
+    expect(failed.length).toBeGreaterThan(50);
+    expect(outcomes.filter((o) => o.ok).every((o) => 'version' in o && o.version === '1')).toBe(
+      true,
+    );
+
+    const concluded = await until('the automatic rollback', async () => {
+      const shown = JSON.parse((await cli('experiment', 'show', id, '--json', ...analyzer)).stdout);
+      return shown.experiment.state === 'EXPERIMENT_STATE_CONCLUDED' ? shown : undefined;
+    });
+    expect(concluded.experiment.winner).toBe('control');
+    const decision = concluded.decisions[0];
+    expect(decision).toMatchObject({
+      action: 'DECISION_ACTION_ROLLBACK',
+      // The analyzer records the variant the traffic goes to; the reason names the failing one.
+      variant: 'control',
+      applied: true,
+      actor: 'spiffe://verdict.local/ns/default/sa/experiment-analyzer',
+    });
+    expect(decision.reason).toMatch(/^Guardrail error_rate breached: broken /);
+    const tableVersion = Number(decision.routingTableVersion);
+    expect(tableVersion).toBeGreaterThan(0);
+    await until('the router applying the rollback table', async () => {
+      const { trailers } = await infer('after-rollback');
+      return Number(trailers['x-verdict-table-version']) >= tableVersion ? true : undefined;
+    });
+    // The units that failed are answered again (by the table's spam default) once it is applied.
+    const again = await Promise.all(failed.slice(0, 20).map((o) => infer(o.unit)));
+    expect(again.every((r) => r.output.length === 2)).toBe(true);
+    const record = await until('the audit record of the automatic rollback', async () => {
+      const { stdout } = await cli(
+        'audit',
+        'query',
+        '--action',
+        'experiment.conclude',
+        '--address',
+        stack.grpc.audit,
+      );
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { resource: string; actor: string })
+        .find((r) => r.resource === `experiment/${id}`);
+    });
+    expect(record.actor).toBe('spiffe://verdict.local/ns/default/sa/experiment-analyzer');
+  });
 });
