@@ -316,6 +316,78 @@ describe('ingest: validation', () => {
     );
   });
 
+  it('fails a batch of outcomes or shadow comparisons with one bad field, counting nothing', async () => {
+    const outcomeCorruptions: Array<[string, (o: experimentsV1.Outcome) => void]> = [
+      ['event_id', (o) => (o.eventId = '')],
+      ['metric', (o) => (o.metric = 'latency')],
+      ['metric', (o) => (o.metric = '_units')],
+      ['value', (o) => (o.value = Number.POSITIVE_INFINITY)],
+      ['unit_id', (o) => (o.subject = { case: 'unitId', value: '' })],
+      ['experiment_id', (o) => (o.experimentId = 'x'.repeat(600))],
+    ];
+    const shadowCorruptions: Array<[string, (c: experimentsV1.ShadowComparison) => void]> = [
+      ['event_id', (c) => (c.eventId = '')],
+      ['shadow_variant', (c) => (c.shadowVariant = '')],
+      ['max_abs_diff', (c) => (c.maxAbsDiff = -1)],
+      ['mean_abs_diff', (c) => (c.meanAbsDiff = Number.NaN)],
+    ];
+    const shadowExperiment = testExperiment({
+      variants: [
+        { name: 'control', weight: 1, role: experimentsV1.VariantRole.CONTROL },
+        { name: 'shadow', role: experimentsV1.VariantRole.SHADOW, shadowSampleRate: 1 },
+      ],
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 12 }),
+        fc.nat(),
+        fc.nat(),
+        async (size, position, which) => {
+          const { ingest, store, totals } = setup({}, shadowExperiment);
+          await ingest.recordExposures(
+            exposures(
+              Array.from({ length: size }, (_, i) => exposure(`e${i}`, 'control', `u${i}`)),
+            ),
+          );
+          const before = await totals();
+          const bad = position % size;
+          const list = Array.from({ length: size }, (_, i) =>
+            outcome(`o${i}`, `u${i}`, 'click', 1),
+          );
+          const [name, corrupt] = outcomeCorruptions[which % outcomeCorruptions.length];
+          corrupt(list[bad]);
+          await expect(ingest.recordOutcomes(outcomes(list))).rejects.toMatchObject({
+            code: Code.INVALID_ARGUMENT,
+            field: `outcomes[${bad}].${name}`,
+          });
+          const comparisons = Array.from({ length: size }, (_, i) =>
+            create(experimentsV1.ShadowComparisonSchema, {
+              eventId: `s${i}`,
+              experimentId: 'exp-1',
+              primaryVariant: 'control',
+              shadowVariant: 'shadow',
+              outputsAgree: true,
+            }),
+          );
+          const [shadowName, corruptShadow] = shadowCorruptions[which % shadowCorruptions.length];
+          corruptShadow(comparisons[bad]);
+          await expect(
+            ingest.recordShadowComparisons(
+              create(experimentsV1.RecordShadowComparisonsRequestSchema, { comparisons }),
+            ),
+          ).rejects.toMatchObject({
+            code: Code.INVALID_ARGUMENT,
+            field: `comparisons[${bad}].${shadowName}`,
+          });
+          expect(await totals()).toEqual(before);
+          await ingest.close();
+          await store.close();
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('names bad outcome fields', async () => {
     const { ingest } = setup();
     const cases: Array<[experimentsV1.Outcome, string]> = [
