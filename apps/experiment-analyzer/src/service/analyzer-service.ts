@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   createAuditSink,
   createGrpcAuditTransport,
@@ -30,6 +31,8 @@ import type { EvaluatePolicy, IngestPort, ResultsPort } from './stats-contract';
 
 /** How long stopping waits for queued audit records to reach the audit service. */
 const AUDIT_FLUSH_ON_STOP_MS = 5000;
+/** Wait before watching the table again after the store failed a watch. */
+const WATCH_RETRY_MS = 1000;
 
 /** The statistics half of the analyzer, as its modules export it (see stats-contract.ts). */
 export interface StatsModules {
@@ -137,14 +140,22 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
       const refresh = new AbortController();
       void (async () => {
         // Other replicas' changes reach this one's ingest cache through their table versions.
-        for await (const newer of tables.watch(table.version, refresh.signal)) {
-          logger.debug({ table_version: String(newer.version) }, 'routing table changed');
-          analyzerMetrics.tableVersion(newer.version);
-          await experimentsRef.all!();
+        let seen = table.version;
+        while (!refresh.signal.aborted) {
+          try {
+            for await (const newer of tables.watch(seen, refresh.signal)) {
+              seen = newer.version;
+              analyzerMetrics.tableVersion(newer.version);
+              await experimentsRef.all!();
+            }
+          } catch (error) {
+            logger.warn({ error: String(error) }, 'routing table watch failed; watching again');
+            await delay(WATCH_RETRY_MS, undefined, { signal: refresh.signal }).catch(
+              () => undefined,
+            );
+          }
         }
-      })().catch((error: unknown) =>
-        logger.warn({ error: String(error) }, 'experiment cache refresh stopped'),
-      );
+      })();
 
       // Follows registry alias moves and repairs a table a failed change left behind.
       const refreshTimer = setInterval(() => {
