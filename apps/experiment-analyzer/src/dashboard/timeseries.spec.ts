@@ -82,7 +82,21 @@ describe('timeseries', () => {
     await builder.build(experiment, 13);
     expect(source.calls).toHaveLength(13);
     expect(source.calls[12]).toBe(now);
-    expect(builder.cachedPoints()).toBe(11);
+    // The 11 past points and the point at now.
+    expect(builder.cachedPoints()).toBe(12);
+  });
+
+  it('shares the point at now between polls within nowTtlMs', async () => {
+    let now = START + 59 * MINUTE;
+    const source = countingSource();
+    const builder = createTimeseries(source, { now: () => now, nowTtlMs: 1000 });
+    await builder.build(experiment, 13);
+    now += 999;
+    await builder.build(experiment, 13);
+    expect(source.calls).toHaveLength(12);
+    now += 2;
+    await builder.build(experiment, 13);
+    expect(source.calls).toHaveLength(13);
   });
 
   it('recomputes cached points after the TTL, so late outcomes show', async () => {

@@ -30,6 +30,12 @@ export interface TimeseriesOptions {
    */
   readonly minStepMs?: number;
   /**
+   * How long the point at "now" is shared between polls (several viewers, or the page and its
+   * prefetch); it then shows data up to this much older than its time.
+   * @default 1000
+   */
+  readonly nowTtlMs?: number;
+  /**
    * Points computed at once; the server answers other requests between such batches.
    * @default 4
    */
@@ -100,6 +106,7 @@ export function createTimeseries(
   const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const now = options.now ?? Date.now;
   const minStepMs = options.minStepMs ?? 1000;
+  const nowTtlMs = options.nowTtlMs ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
   const cache = new Map<string, CacheEntry>();
@@ -108,8 +115,9 @@ export function createTimeseries(
     experiment: experimentsV1.Experiment,
     endMs: number,
     at: number,
+    key: string,
+    ttlMs: number,
   ): Promise<experimentsV1.Results> {
-    const key = `${experiment.id}\u0000${endMs}`;
     const hit = cache.get(key);
     if (hit !== undefined && hit.expiresAt > at) {
       cache.delete(key);
@@ -118,7 +126,7 @@ export function createTimeseries(
     }
     const results = source.results(experiment, { end: new Date(endMs) });
     cache.delete(key);
-    cache.set(key, { results, expiresAt: at + cacheTtlMs });
+    cache.set(key, { results, expiresAt: at + ttlMs });
     // A failed computation is not kept: the next poll tries again.
     results.catch(() => {
       if (cache.get(key)?.results === results) cache.delete(key);
@@ -137,10 +145,16 @@ export function createTimeseries(
     const grid = timeGrid(startMs, Math.max(startMs, endMs), points, minStepMs);
     const last = grid.ends.length - 1;
     const point = (index: number) =>
-      // The last point is "now" (or the end): always fresh.
+      // The last point is "now" (or the end): shared only by polls within nowTtlMs.
       index === last
-        ? source.results(experiment, { end: new Date(grid.ends[index]) })
-        : cachedResults(experiment, grid.ends[index], at);
+        ? cachedResults(experiment, grid.ends[index], at, `${experiment.id}\u0000now`, nowTtlMs)
+        : cachedResults(
+            experiment,
+            grid.ends[index],
+            at,
+            `${experiment.id}\u0000${grid.ends[index]}`,
+            cacheTtlMs,
+          );
     // A few points at a time, yielding to I/O in between: with the embedded store a results
     // computation never waits, so without the yields a cold series would hold up every other
     // request (the page's own scripts included) until it is done.
