@@ -132,7 +132,7 @@ describe('the demo experiment verdict dev seeds', () => {
         });
         const text = demoText(stackOf(first));
         expect(text).toContain(
-          `Demo experiment ${first.experiment.id} (spam-v2-vs-v1 on spam, created now): control v1 50.0% | treatment v2 50.0%`,
+          `Demo experiment ${first.experiment.id} (spam-v2-vs-v1 on spam, created now): running; control v1 50.0% | treatment v2 50.0%`,
         );
         expect(text).toContain(
           `verdict infer --pki ${pkiDir} --model spam --unit alice --text "WIN a FREE prize, click now"`,

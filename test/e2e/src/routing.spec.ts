@@ -97,7 +97,7 @@ describe('routing through the dev stack', () => {
     stack = await startStack({ env: { VERDICT_OTLP_ENDPOINT: receiver.endpoint } });
     const line = stack.output.find((l) => l.startsWith('Demo experiment '));
     const match =
-      /^Demo experiment (\S+) \(spam-v2-vs-v1 on spam, created now\): control v1 50\.0% \| treatment v2 50\.0%$/.exec(
+      /^Demo experiment (\S+) \(spam-v2-vs-v1 on spam, created now\): running; control v1 50\.0% \| treatment v2 50\.0%$/.exec(
         line ?? '',
       );
     if (match === null) {

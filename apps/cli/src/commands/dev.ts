@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import { startDevStack, type DevStack } from '../dev-stack';
-import { variantSummary } from './experiment-format';
+import { stateOf, variantSummary } from './experiment-format';
 import { STACK_SERVICES } from '../services';
 import type { CommandResult } from './command';
 
@@ -73,7 +73,7 @@ export function demoText(stack: DevStack, verdict = 'verdict'): string {
   const metrics = router.opsPort === 9101 ? '' : ` --metrics 127.0.0.1:${router.opsPort}`;
   return (
     `Demo experiment ${experiment.id} (${experiment.name} on ${experiment.model}, ` +
-    `${created ? 'created now' : 'already there'}): ${variantSummary(experiment)}\n` +
+    `${created ? 'created now' : 'already there'}): ${stateOf(experiment.state)}; ${variantSummary(experiment)}\n` +
     (stack.demoRegistry?.created === true
       ? `Registry: pushed spam versions 1 and 2, spam@production -> 1 (a promotion moves it)\n`
       : '') +
