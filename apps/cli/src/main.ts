@@ -9,6 +9,7 @@ import {
 import { AUDIT_ROOT_USAGE, auditRootCommand } from './commands/audit-root';
 import { AUDIT_VERIFY_USAGE, auditVerifyCommand } from './commands/audit-verify';
 import { DEV_USAGE, devCommand } from './commands/dev';
+import { DRIFT_USAGE, driftCommand } from './commands/drift';
 import { EXPERIMENT_USAGE, experimentCommand } from './commands/experiment';
 import { HEALTH_USAGE, healthCommand } from './commands/health';
 import { INFER_USAGE, inferCommand } from './commands/infer';
@@ -21,7 +22,7 @@ import type { CommandResult } from './commands/command';
 const USAGE = `verdict: the Verdict command line
 
 Commands:
-${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, EXPERIMENT_USAGE, ROUTES_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE, STATS_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
+${[DEV_USAGE, PKI_USAGE, HEALTH_USAGE, INFER_USAGE, MODEL_USAGE, EXPERIMENT_USAGE, ROUTES_USAGE, DRIFT_USAGE, AUDIT_VERIFY_USAGE, AUDIT_TAIL_USAGE, AUDIT_QUERY_USAGE, AUDIT_ROOT_USAGE, STATS_USAGE].map((usage) => `  ${usage.split('\n')[0]}`).join('\n')}
 
 Run a command with --help for details.`;
 
@@ -83,11 +84,15 @@ async function run(argv: string[]): Promise<CommandResult> {
       reason: { type: 'string' },
       // verdict routes show
       metrics: { type: 'string' },
+      // verdict drift profile
+      data: { type: 'string' },
+      source: { type: 'string' },
     },
   });
   if (positionals[0] === 'model') return modelCommand(positionals.slice(1), values);
   if (positionals[0] === 'experiment') return experimentCommand(positionals.slice(1), values);
   if (positionals[0] === 'routes') return routesCommand(positionals.slice(1), values);
+  if (positionals[0] === 'drift') return driftCommand(positionals.slice(1), values);
   const command = positionals.join(' ');
   const usage: Record<string, string> = {
     dev: DEV_USAGE,
