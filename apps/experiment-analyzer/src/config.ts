@@ -1,4 +1,5 @@
 import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
+import { isEndpoint } from '@verdict/routing';
 import { z } from 'zod';
 
 /** A pool of model servers, as `VERDICT_POOLS` lists them. */
@@ -6,7 +7,7 @@ export const poolSchema = z.object({
   name: z.string().regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS label'),
   region: z.string().min(1),
   endpoints: z
-    .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'))
+    .array(z.string().refine(isEndpoint, 'host:port with a port in 1..65535'))
     .min(1, 'at least one host:port endpoint'),
 });
 

@@ -10,6 +10,7 @@ import { createExperimentStore, type ExperimentStore } from './experiment-store'
 import { checkTransition, stateName, type Transition } from './lifecycle';
 import type { ModelRegistry } from './model-registry';
 import { createOutcomes, type Outcomes } from './outcomes';
+import { checkRoutable } from './routable';
 import { BUCKETS, validateDefinition, withPolicyDefaults } from './validate';
 import type { Store } from '@verdict/store';
 
@@ -118,6 +119,7 @@ export function createExperiments(options: ExperimentsOptions): Experiments {
     async create(actor, definition) {
       const experiment = clone(experimentsV1.ExperimentSchema, definition);
       validateDefinition(experiment, poolNames);
+      checkRoutable(experiment, options.pools);
       experiment.team ||= access.teamOf(actor);
       access.require(
         actor,
@@ -180,6 +182,7 @@ export function createExperiments(options: ExperimentsOptions): Experiments {
       }
       const experiment = clone(experimentsV1.ExperimentSchema, definition);
       validateDefinition(experiment, poolNames);
+      checkRoutable(experiment, options.pools);
       experiment.team ||= current.team;
       if (experiment.team !== current.team) {
         access.require(actor, 'experiment:write', experiment.team, resourceOf(current.id));
