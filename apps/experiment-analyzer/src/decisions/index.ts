@@ -1,8 +1,8 @@
+export { evaluatePolicy } from './evaluate-policy';
+export type { DecisionDraft } from './draft';
 export {
-  evaluatePolicy,
   DEFAULT_CANARY_STEP,
   DEFAULT_CANARY_MAX_WEIGHT,
   DEFAULT_BANDIT_MIN_WEIGHT,
   BANDIT_DRAWS,
-} from './evaluate-policy';
-export type { DecisionDraft } from './evaluate-policy';
+} from './traffic-rules';

@@ -1,9 +1,9 @@
+export { createResultsReader } from './results-reader';
+export type { ResultsReader, ResultsReaderOptions, ResultsRange } from './results-reader';
 export {
-  createResultsReader,
   computeResults,
   DEFAULT_ALPHA,
   DEFAULT_METHOD,
   DEFAULT_SRM_ALPHA,
-} from './results-reader';
-export type { ResultsReader, ResultsReaderOptions, ResultsRange } from './results-reader';
+} from './compute-results';
 export { reportedMetrics, normalise } from './metric-specs';

@@ -1,0 +1,285 @@
+/**
+ * Results from aggregates: per variant and metric estimates, comparisons against control by the
+ * policy's method, Holm across all of them, the sample-ratio check and shadow summaries.
+ */
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { experimentsV1 } from '@verdict/proto';
+import { holm, sampleRatioMismatch, type CovariateSummary } from '@verdict/stats';
+import { experimentInfo } from '../ingest/experiment-info';
+import { BUCKET_COUNT } from '../ingest/latency-buckets';
+import { CUPED_PREFIX, ERROR_RATE_METRIC, FIELD, UNITS_METRIC } from '../ingest/stat-keys';
+import { field, type Aggregates, type VariantMetrics } from './aggregates';
+import {
+  compareBinary,
+  compareBinaryByPeriod,
+  compareContinuous,
+  compareLatency,
+  meanEstimate,
+  percentileEstimate,
+  proportionEstimate,
+  type Estimate,
+  type MetricComparison,
+} from './compare';
+import { reportedMetrics } from './metric-specs';
+import { shadowResult } from './shadow-results';
+
+const { DecisionMethod, ExperimentKind, MetricDirection, MetricType } = experimentsV1;
+
+/** Significance level when the policy leaves alpha unset. */
+export const DEFAULT_ALPHA = 0.05;
+/** Sample-ratio-mismatch threshold when the policy leaves srm_alpha unset. */
+export const DEFAULT_SRM_ALPHA = 0.001;
+/** Method when the policy leaves it unset: the one that stays valid under peeking. */
+export const DEFAULT_METHOD = DecisionMethod.SEQUENTIAL;
+
+function policyValues(experiment: experimentsV1.Experiment) {
+  const p = experiment.policy;
+  const valid = (v: number | undefined, fallback: number) =>
+    v !== undefined && v > 0 && v < 1 ? v : fallback;
+  return {
+    alpha: valid(p?.alpha, DEFAULT_ALPHA),
+    srmAlpha: valid(p?.srmAlpha, DEFAULT_SRM_ALPHA),
+    method: p === undefined || p.method === DecisionMethod.UNSPECIFIED ? DEFAULT_METHOD : p.method,
+  };
+}
+
+interface Cell {
+  variantIndex: number;
+  metricIndex: number;
+  estimate: Estimate;
+  comparison?: MetricComparison;
+  higherIsBetter: boolean;
+}
+
+/** Pure part of the reader: Results from aggregates (exported for tests). */
+export function computeResults(
+  experiment: experimentsV1.Experiment,
+  aggregates: Aggregates,
+  computeTime: Date,
+): experimentsV1.Results {
+  const info = experimentInfo(experiment);
+  const { alpha, srmAlpha, method } = policyValues(experiment);
+  const metrics = reportedMetrics(experiment);
+  const stats = aggregates.totals;
+  const variants = info.answering;
+  const control = variants[0];
+  const cells: Cell[] = [];
+  variants.forEach((variant, variantIndex) => {
+    metrics.forEach((spec, metricIndex) => {
+      const higherIsBetter = spec.direction !== MetricDirection.LOWER_IS_BETTER;
+      const estimate = estimateOf(stats, variant, spec, alpha);
+      const comparison =
+        variantIndex === 0
+          ? undefined
+          : compareOf(experiment, aggregates, control, variant, spec, method, alpha);
+      cells.push({ variantIndex, metricIndex, estimate, comparison, higherIsBetter });
+    });
+  });
+  const tested = cells.filter((c) => c.comparison !== undefined);
+  const adjusted =
+    tested.length > 0
+      ? holm(
+          tested.map((c) => c.comparison!.pValue),
+          alpha,
+        )
+      : undefined;
+  const adjustedOf = new Map(tested.map((c, i) => [c, adjusted!.adjusted[i]]));
+
+  const units = variants.map((v) => field(stats, v, UNITS_METRIC, FIELD.n));
+  const expected = variants.map((v) => field(stats, v, UNITS_METRIC, FIELD.expected));
+  const totalUnits = units.reduce((s, u) => s + u, 0);
+  const totalExpected = expected.reduce((s, e) => s + e, 0);
+
+  const variantResults = variants.map((variant, variantIndex) =>
+    create(experimentsV1.VariantResultSchema, {
+      variant,
+      units: BigInt(units[variantIndex]),
+      requests: BigInt(field(stats, variant, ERROR_RATE_METRIC, FIELD.n)),
+      expectedShare:
+        totalExpected > 0
+          ? expected[variantIndex] / totalExpected
+          : (info.shares.get(variant) ?? 0),
+      observedShare: totalUnits > 0 ? units[variantIndex] / totalUnits : 0,
+      metrics: cells
+        .filter((c) => c.variantIndex === variantIndex)
+        .map((c) => metricResult(metrics[c.metricIndex].name, c, adjustedOf.get(c), alpha)),
+    }),
+  );
+
+  return create(experimentsV1.ResultsSchema, {
+    experimentId: experiment.id,
+    experimentVersion: experiment.version,
+    computeTime: timestampFromDate(computeTime),
+    method,
+    alpha,
+    variants: variantResults,
+    srm: srmCheck(
+      units,
+      totalExpected > 0 ? expected : variants.map((v) => info.shares.get(v) ?? 0),
+      srmAlpha,
+    ),
+    shadows: info.shadows.map((s) =>
+      shadowResult(s, stats, aggregates.shadowMax.get(s) ?? 0, alpha),
+    ),
+  });
+}
+
+function metricResult(
+  metric: string,
+  cell: Cell,
+  adjustedP: number | undefined,
+  alpha: number,
+): experimentsV1.MetricResult {
+  const c = cell.comparison;
+  const interval = (ci: readonly [number, number]) =>
+    create(experimentsV1.IntervalSchema, { lower: ci[0], upper: ci[1] });
+  const chance =
+    c?.chanceHigher === undefined ? 0 : cell.higherIsBetter ? c.chanceHigher : 1 - c.chanceHigher;
+  const loss = c?.expectedLoss === undefined ? 0 : c.expectedLoss[cell.higherIsBetter ? 1 : 0];
+  return create(experimentsV1.MetricResultSchema, {
+    metric,
+    n: BigInt(cell.estimate.n),
+    mean: cell.estimate.mean,
+    ci: interval(cell.estimate.ci),
+    lift: c?.lift ?? 0,
+    liftCi: interval(c?.liftCi ?? [0, 0]),
+    difference: c?.difference ?? 0,
+    differenceCi: interval(c?.differenceCi ?? [0, 0]),
+    pValue: adjustedP ?? 1,
+    chanceToBeatControl: chance,
+    expectedLoss: loss,
+    significant: adjustedP !== undefined && adjustedP <= alpha,
+  });
+}
+
+function histogram(stats: VariantMetrics, variant: string, metric: string): number[] {
+  const fields = stats.get(variant)?.get(metric);
+  const counts = new Array<number>(BUCKET_COUNT).fill(0);
+  if (fields === undefined) return counts;
+  for (const [name, value] of fields) {
+    if (name.startsWith(FIELD.bucketPrefix)) {
+      const i = Number(name.slice(FIELD.bucketPrefix.length));
+      if (Number.isInteger(i) && i >= 0 && i < BUCKET_COUNT) counts[i] += value;
+    }
+  }
+  return counts;
+}
+
+function binomial(stats: VariantMetrics, variant: string, metric: string) {
+  const n = field(stats, variant, metric, FIELD.n);
+  const successes =
+    metric === ERROR_RATE_METRIC
+      ? field(stats, variant, metric, FIELD.successes)
+      : Math.round(field(stats, variant, metric, FIELD.sum));
+  return { n, successes: Math.min(n, Math.max(0, successes)) };
+}
+
+function meanSummary(stats: VariantMetrics, variant: string, metric: string) {
+  return {
+    n: field(stats, variant, metric, FIELD.n),
+    sum: field(stats, variant, metric, FIELD.sum),
+    sumSquares: field(stats, variant, metric, FIELD.sumSquares),
+  };
+}
+
+function covariateSummary(
+  stats: VariantMetrics,
+  variant: string,
+  metric: string,
+): CovariateSummary {
+  const m = CUPED_PREFIX + metric;
+  return {
+    n: field(stats, variant, m, FIELD.n),
+    sumY: field(stats, variant, m, FIELD.sum),
+    sumYSquares: field(stats, variant, m, FIELD.sumSquares),
+    sumX: field(stats, variant, m, FIELD.sumX),
+    sumXSquares: field(stats, variant, m, FIELD.sumXSquares),
+    sumXY: field(stats, variant, m, FIELD.sumXY),
+  };
+}
+
+function estimateOf(
+  stats: VariantMetrics,
+  variant: string,
+  spec: experimentsV1.MetricSpec,
+  alpha: number,
+): Estimate {
+  switch (spec.type) {
+    case MetricType.BINARY:
+      return proportionEstimate(binomial(stats, variant, spec.name), alpha);
+    case MetricType.LATENCY:
+      return percentileEstimate(histogram(stats, variant, spec.name), spec.percentile / 100, alpha);
+    default:
+      return meanEstimate(meanSummary(stats, variant, spec.name), alpha);
+  }
+}
+
+function compareOf(
+  experiment: experimentsV1.Experiment,
+  aggregates: Aggregates,
+  control: string,
+  treatment: string,
+  spec: experimentsV1.MetricSpec,
+  method: experimentsV1.DecisionMethod,
+  alpha: number,
+): MetricComparison {
+  const stats = aggregates.totals;
+  switch (spec.type) {
+    case MetricType.BINARY: {
+      const c = binomial(stats, control, spec.name);
+      const t = binomial(stats, treatment, spec.name);
+      if (experiment.kind === ExperimentKind.BANDIT && method !== DecisionMethod.BAYESIAN) {
+        const periods = aggregates.windows.map((w) => ({
+          control: binomial(aggregates.byWindow.get(w)!, control, spec.name),
+          treatment: binomial(aggregates.byWindow.get(w)!, treatment, spec.name),
+        }));
+        return compareBinaryByPeriod(periods, c, t, alpha);
+      }
+      return compareBinary(c, t, method, alpha);
+    }
+    case MetricType.LATENCY:
+      return compareLatency(
+        histogram(stats, control, spec.name),
+        histogram(stats, treatment, spec.name),
+        spec.percentile / 100,
+        method,
+        alpha,
+      );
+    default: {
+      const covariates =
+        spec.covariate === ''
+          ? undefined
+          : {
+              control: covariateSummary(stats, control, spec.name),
+              treatment: covariateSummary(stats, treatment, spec.name),
+            };
+      return compareContinuous(
+        meanSummary(stats, control, spec.name),
+        meanSummary(stats, treatment, spec.name),
+        method,
+        alpha,
+        covariates,
+      );
+    }
+  }
+}
+
+function srmCheck(units: number[], weights: number[], srmAlpha: number): experimentsV1.SrmCheck {
+  const usable = units.map((u, i) => ({ u, w: weights[i] })).filter(({ u, w }) => u > 0 || w > 0);
+  if (usable.length < 2 || usable.every(({ u }) => u === 0)) {
+    return create(experimentsV1.SrmCheckSchema, { chiSquare: 0, pValue: 1, mismatch: false });
+  }
+  // A variant configured at weight 0 that still got units is a mismatch by itself; a tiny
+  // positive weight lets the chi-square say so.
+  const result = sampleRatioMismatch(
+    usable.map(({ u }) => u),
+    usable.map(({ w }) => Math.max(w, 1e-12)),
+    { threshold: srmAlpha },
+  );
+  return create(experimentsV1.SrmCheckSchema, {
+    chiSquare: result.chi2,
+    pValue: result.pValue,
+    mismatch: result.mismatch,
+  });
+}
