@@ -47,6 +47,16 @@ export function createResultsReader(
     windowMs: options.windowMs ?? INGEST_DEFAULTS.windowMs,
     rollupMs: options.rollupMs ?? INGEST_DEFAULTS.rollupMs,
   };
+  if (
+    !(Number.isSafeInteger(widths.windowMs) && widths.windowMs > 0) ||
+    !(Number.isSafeInteger(widths.rollupMs) && widths.rollupMs % widths.windowMs === 0)
+  ) {
+    throw new InvalidArgumentError({
+      field: 'options.rollupMs',
+      expected: 'positive integer widths, rollupMs a multiple of windowMs (as the ingest writes)',
+      received: `windowMs=${widths.windowMs} rollupMs=${widths.rollupMs}`,
+    });
+  }
   const now = options.now ?? (() => new Date());
   return {
     async results(experiment, range = {}) {

@@ -312,6 +312,16 @@ describe('results from stored sufficient statistics', () => {
     expect(sampleRatioMismatch([16_000, 4_000], [0.7, 0.3]).mismatch).toBe(true);
   });
 
+  it('rejects an empty range and widths the ingest cannot have written', async () => {
+    const reader = createResultsReader(createMemoryStore());
+    await expect(
+      reader.results(testExperiment(), { start: new Date(T0), end: new Date(T0) }),
+    ).rejects.toMatchObject({ field: 'end_time' });
+    expect(() => createResultsReader(createMemoryStore(), { windowMs: 7, rollupMs: 10 })).toThrow(
+      /rollupMs/,
+    );
+  });
+
   it('reads only the windows overlapping the range', async () => {
     const experiment = testExperiment();
     const store = createMemoryStore();
