@@ -81,6 +81,9 @@ async function run(argv: string[]): Promise<CommandResult> {
       'min-sample-size': { type: 'string' },
       'min-duration': { type: 'string' },
       'max-duration': { type: 'string' },
+      shadow: { type: 'string', multiple: true },
+      'canary-step': { type: 'string' },
+      'canary-max-weight': { type: 'string' },
       reason: { type: 'string' },
       // verdict routes show
       metrics: { type: 'string' },

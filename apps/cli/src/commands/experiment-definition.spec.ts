@@ -57,6 +57,8 @@ describe('experiment definition flags', () => {
             kind: flagValue,
             method: flagValue,
             'min-sample-size': flagValue,
+            shadow: fc.array(flagValue, { maxLength: 2 }),
+            'canary-step': flagValue,
           },
           { requiredKeys: [] },
         ),
@@ -69,6 +71,31 @@ describe('experiment definition flags', () => {
           }
         },
       ),
+    );
+  });
+
+  it('reads canary steps and shadow variants', () => {
+    const canary = experimentFromFlags({
+      ...base,
+      kind: 'canary',
+      'canary-step': '0.1',
+      'canary-max-weight': '1',
+      shadow: ['mirror=@next:0.25'],
+    });
+    expect(canary.kind).toBe(experimentsV1.ExperimentKind.CANARY);
+    expect(canary.policy).toMatchObject({ canaryStep: 0.1, canaryMaxWeight: 1 });
+    expect(canary.variants[2]).toMatchObject({
+      name: 'mirror',
+      target: { case: 'alias', value: 'next' },
+      role: experimentsV1.VariantRole.SHADOW,
+      shadowSampleRate: 0.25,
+      weight: 0,
+    });
+    expect(() => experimentFromFlags({ ...base, shadow: ['mirror=2:1.5'] })).toThrow(
+      '--shadow: expected NAME=VERSION:RATE or NAME=@ALIAS:RATE with RATE in [0, 1] (e.g. mirror=2:0.1), got "mirror=2:1.5"',
+    );
+    expect(() => experimentFromFlags({ ...base, 'canary-step': '0' })).toThrow(
+      '--canary-step: expected a share of traffic in (0, 1], got "0"',
     );
   });
 

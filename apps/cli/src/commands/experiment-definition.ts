@@ -29,6 +29,9 @@ export interface DefinitionFlags {
   'min-sample-size'?: string;
   'min-duration'?: string;
   'max-duration'?: string;
+  shadow?: string[];
+  'canary-step'?: string;
+  'canary-max-weight'?: string;
 }
 
 /** Policy values of an experiment defined by flags, where a flag leaves them open. */
@@ -68,6 +71,9 @@ const FLAG_DEFINITION_KEYS: readonly (keyof DefinitionFlags)[] = [
   'min-sample-size',
   'min-duration',
   'max-duration',
+  'shadow',
+  'canary-step',
+  'canary-max-weight',
 ];
 
 /**
@@ -155,6 +161,27 @@ export function parseVariant(spec: string, pool: string, control: boolean): expe
   });
 }
 
+/** `NAME=VERSION:RATE` or `NAME=@ALIAS:RATE`: a shadow variant copied RATE (0..1) of requests. */
+export function parseShadow(spec: string, pool: string): experimentsV1.Variant {
+  const match = /^([A-Za-z0-9_.-]+)=([^:]+):([0-9]+(?:\.[0-9]+)?)$/.exec(spec);
+  const rate = match === null ? NaN : Number(match[3]);
+  if (match === null || !(rate >= 0 && rate <= 1)) {
+    throw new UsageError(
+      `--shadow: expected NAME=VERSION:RATE or NAME=@ALIAS:RATE with RATE in [0, 1] (e.g. mirror=2:0.1), got "${spec}"`,
+    );
+  }
+  let variant: experimentsV1.Variant;
+  try {
+    variant = parseVariant(`${match[1]}=${match[2]}`, pool, false);
+  } catch {
+    throw new UsageError(`--shadow: expected a version number or @ALIAS after "=", got "${spec}"`);
+  }
+  variant.role = experimentsV1.VariantRole.SHADOW;
+  variant.weight = 0;
+  variant.shadowSampleRate = rate;
+  return variant;
+}
+
 /**
  * `NAME[:pNN][=MAX]`: `error_rate` (binary, absolute), `latency:p99` (latency percentile,
  * relative) or another outcome metric (continuous, relative); MAX is the tolerated degradation.
@@ -238,6 +265,16 @@ export function experimentFromFlags(flags: DefinitionFlags): experimentsV1.Exper
       `--control: expected one of the variant names ${variants.map((v) => v.name).join(', ')}, got "${controlName}"`,
     );
   }
+  variants.push(...(flags.shadow ?? []).map((spec) => parseShadow(spec, pool)));
+  const fraction = (flag: 'canary-step' | 'canary-max-weight') => {
+    const value = flags[flag];
+    if (value === undefined) return 0;
+    const number = Number(value);
+    if (value.trim() === '' || !(number > 0 && number <= 1)) {
+      throw new UsageError(`--${flag}: expected a share of traffic in (0, 1], got "${value}"`);
+    }
+    return number;
+  };
   const metricType = choice('metric-type', flags['metric-type'] ?? 'binary', METRIC_TYPES);
   const minSampleSize = flags['min-sample-size'];
   if (minSampleSize !== undefined && !/^[0-9]+$/.test(minSampleSize)) {
@@ -282,6 +319,8 @@ export function experimentFromFlags(flags: DefinitionFlags): experimentsV1.Exper
           : durationFromMs(parseDurationMs('max-duration', flags['max-duration'])),
       method: choice('method', flags.method ?? DEFINITION_DEFAULTS.method, METHODS),
       srmAlpha: DEFINITION_DEFAULTS.srmAlpha,
+      canaryStep: fraction('canary-step'),
+      canaryMaxWeight: fraction('canary-max-weight'),
       autoApply: flags['auto-apply'] === true,
     },
   });

@@ -25,8 +25,9 @@ export const EXPERIMENT_USAGE = `verdict experiment create|list|show|start|pause
         [--guardrail error_rate=0.01] [--guardrail latency:p99=0.2] [--method sequential|fixed|bayesian]
         [--alpha 0.05] [--interval 60s] [--min-sample-size 100] [--min-duration 1h] [--max-duration 14d]
         [--auto-apply] [--unit-type user] [--description TEXT]
+        [--shadow mirror=2:0.1] [--canary-step 0.1 --canary-max-weight 0.5]
       A variant is NAME=VERSION[:WEIGHT] or NAME=@ALIAS[:WEIGHT]; the first (or --control) is the
-      control. Creates the experiment in the draft state.
+      control; a shadow gets RATE of the requests copied. Creates the experiment as a draft.
   verdict experiment list [--model MODEL] [--team TEAM] [--state draft|running|paused|stopped|concluded]
   verdict experiment show ID                 (definition, variants, decisions)
   verdict experiment start ID [--reason TEXT]
