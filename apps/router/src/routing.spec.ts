@@ -102,6 +102,21 @@ describe('router: A/B routing through real model servers over mTLS', () => {
     expect(new Set(seen.values())).toEqual(new Set(['control', 'treatment']));
   });
 
+  it('is live but not ready, and answers UNAVAILABLE, before it has a routing table', async () => {
+    const empty = await startRouter(env, {});
+    try {
+      const client = empty.client();
+      expect((await client.serverLive({})).live).toBe(true);
+      expect((await client.serverReady({})).ready).toBe(false);
+      await expect(client.modelInfer(mlpRequest('too-early'))).rejects.toMatchObject({
+        code: Code.UNAVAILABLE,
+        details: 'the router has no routing table yet',
+      });
+    } finally {
+      await empty.stop();
+    }
+  });
+
   it('answers ServerLive and ServerReady for itself', async () => {
     const client = router.client();
     expect((await client.serverLive({})).live).toBe(true);

@@ -20,7 +20,7 @@ import {
 } from './testing/router-stack';
 
 const SHADOW = experimentsV1.ExperimentKind.SHADOW;
-const REQUESTS = 12;
+const REQUESTS = 8;
 
 function shadowTable(
   version: bigint,
@@ -92,7 +92,7 @@ describe('router: shadow copies never touch the primary answer', () => {
     server = await startModelServerProcess(env, 'ms-shadow');
     slow = await startShadowUpstream(env, { kind: 'sleep', ms: 500 });
     failing = await startShadowUpstream(env, { kind: 'fail' });
-    verySlow = await startShadowUpstream(env, { kind: 'sleep', ms: 3000 });
+    verySlow = await startShadowUpstream(env, { kind: 'sleep', ms: 2000 });
     pools = { slow: slow.address, failing: failing.address, 'very-slow': verySlow.address };
     analyzer = await startFakeAnalyzer(env, {
       tables: [shadowTable(1n, server.address, pools, 'slow')],
