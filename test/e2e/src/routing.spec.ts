@@ -495,4 +495,74 @@ describe('routing through the dev stack', () => {
     });
     expect(record.actor).toBe('spiffe://verdict.local/ns/default/sa/experiment-analyzer');
   });
+  it('a shadow experiment: spam:1 answers, spam:2 gets copies, and verdict experiment results shows the comparisons', async () => {
+    const analyzer = ['--address', stack.grpc['experiment-analyzer']];
+    const created = JSON.parse(
+      (
+        await cli(
+          'experiment',
+          'create',
+          '--name',
+          'shadow-e2e',
+          '--team',
+          'demo',
+          '--model',
+          'spam',
+          '--kind',
+          'shadow',
+          '--variant',
+          'primary=1',
+          '--shadow',
+          'mirror=2:1',
+          '--metric',
+          'correct',
+          '--json',
+          ...analyzer,
+        )
+      ).stdout,
+    );
+    const id: string = created.experiment.id;
+    await cli('experiment', 'start', id, ...analyzer);
+    let probes = 0;
+    await until('the router routing by the shadow experiment', async () => {
+      const { trailers } = await infer('shadow-probe');
+      probes += 1;
+      return trailers['x-verdict-experiment'] === id ? true : undefined;
+    });
+    // In batches below the router's bound on shadow copies in flight (64), so none is dropped.
+    const answers: Awaited<ReturnType<typeof infer>>[] = [];
+    for (let i = 0; i < 60; i += CONCURRENCY) {
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(CONCURRENCY, 60 - i) }, (_, j) => infer(`shadow-${i + j}`)),
+        )),
+      );
+    }
+    // The shadow never answers: every answer is the primary's.
+    expect(new Set(answers.map((a) => a.trailers['x-verdict-variant']))).toEqual(
+      new Set(['primary']),
+    );
+    expect(new Set(answers.map((a) => a.modelVersion))).toEqual(new Set(['1']));
+    const results = await until('shadow comparisons in the results', async () => {
+      const { stdout } = await cli('experiment', 'results', id, '--json', ...analyzer);
+      const shadows = JSON.parse(stdout).results.shadows as {
+        variant: string;
+        comparisons: string;
+        shadowErrorRate: number;
+        agreementRate: number;
+      }[];
+      return shadows.length === 1 && Number(shadows[0].comparisons) >= answers.length
+        ? shadows[0]
+        : undefined;
+    });
+    expect(results.variant).toBe('mirror');
+    // One copy per request routed by the experiment (the probes that found it included).
+    expect(Number(results.comparisons)).toBeLessThanOrEqual(answers.length + probes);
+    expect(results.shadowErrorRate).toBe(0);
+    expect(results.agreementRate).toBeGreaterThan(0);
+    const { stdout } = await cli('experiment', 'results', id, ...analyzer);
+    expect(stdout).toMatch(/^Shadows:\nSHADOW\s+COMPARED\s+AGREEMENT/m);
+    expect(stdout).toMatch(/^mirror\s+\d+\s+\d+\.\d%/m);
+    await cli('experiment', 'rollback', id, '--reason', 'e2e shadow done', ...analyzer);
+  });
 });

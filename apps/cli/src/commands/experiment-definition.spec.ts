@@ -91,6 +91,16 @@ describe('experiment definition flags', () => {
       shadowSampleRate: 0.25,
       weight: 0,
     });
+    const shadowOnly = experimentFromFlags({
+      ...base,
+      kind: 'shadow',
+      variant: ['primary=1'],
+      shadow: ['mirror=2:1'],
+    });
+    expect(shadowOnly.variants.map((v) => [v.name, v.role])).toEqual([
+      ['primary', experimentsV1.VariantRole.CONTROL],
+      ['mirror', experimentsV1.VariantRole.SHADOW],
+    ]);
     expect(() => experimentFromFlags({ ...base, shadow: ['mirror=2:1.5'] })).toThrow(
       '--shadow: expected NAME=VERSION:RATE or NAME=@ALIAS:RATE with RATE in [0, 1] (e.g. mirror=2:0.1), got "mirror=2:1.5"',
     );

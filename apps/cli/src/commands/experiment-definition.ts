@@ -250,9 +250,9 @@ export function experimentFromFlags(flags: DefinitionFlags): experimentsV1.Exper
   const team = required(flags, 'team');
   const model = required(flags, 'model');
   const specs = flags.variant ?? [];
-  if (specs.length < 2) {
+  if (specs.length === 0 || specs.length + (flags.shadow ?? []).length < 2) {
     throw new UsageError(
-      '--variant: expected at least two, e.g. --variant control=1:50 --variant treatment=2:50',
+      '--variant: expected at least two (or one and a --shadow), e.g. --variant control=1:50 --variant treatment=2:50',
     );
   }
   const pool = flags.pool ?? DEFINITION_DEFAULTS.pool;
