@@ -1,6 +1,7 @@
 import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
 import { isEndpoint } from '@verdict/routing';
 import { z } from 'zod';
+import { driftSchema } from './drift/drift-config';
 
 /** A pool of model servers, as `VERDICT_POOLS` lists them. */
 export const poolSchema = z.object({
@@ -95,6 +96,30 @@ const tablesSchema = z
   })
   .prefault({});
 
+const dashboardSchema = z
+  .object({
+    port: z
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8443)
+      .describe(
+        'Port of the read-only dashboard (HTTPS with the service certificate under mTLS); 0 picks a free one',
+      ),
+    host: z.string().min(1).default('127.0.0.1').describe('Address the dashboard listens on'),
+    tokens: z
+      .string()
+      .default('')
+      .describe(
+        'Comma-separated bearer tokens that may open the dashboard besides client certificates of the CA',
+      ),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('Serve the dashboard (verdict dev turns it on at port 8443)'),
+  })
+  .prefault({});
+
 /** Settings of the experiment-analyzer; environment variables `VERDICT_*`, optional YAML file `VERDICT_CONFIG_FILE`. */
 export const configSchema = serviceConfigSchema({
   grpcPort: 50054,
@@ -106,6 +131,8 @@ export const configSchema = serviceConfigSchema({
   audit: auditSchema,
   decision: decisionSchema,
   tables: tablesSchema,
+  drift: driftSchema,
+  dashboard: dashboardSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

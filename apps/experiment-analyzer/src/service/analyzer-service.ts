@@ -9,7 +9,7 @@ import {
 } from '@verdict/audit-client';
 import { UnavailableError } from '@verdict/errors';
 import type { ClientTransportOptions, DenialEvent, ServiceContext } from '@verdict/grpc-kit';
-import { auditV1, experimentsV1 } from '@verdict/proto';
+import { auditV1, driftV1, experimentsV1 } from '@verdict/proto';
 import {
   createAuthorizer,
   loadPolicyFile,
@@ -20,6 +20,9 @@ import {
 } from '@verdict/security';
 import { createRedisStore, openMemoryStore, type Store } from '@verdict/store';
 import type { Config } from '../config';
+import { createDashboardSource, startDashboard, type Dashboard } from '../dashboard';
+import { driftSettings, retrainingTriggers } from '../drift/drift-config';
+import { createDriftService } from '../drift/drift-service';
 import { createAccess, type Actor } from '../experiments/access';
 import { createDecisionLoop, type DecisionLoop } from '../experiments/decision-loop';
 import { createExperiments } from '../experiments/experiments';
@@ -27,6 +30,7 @@ import { createRegistryClient, type ModelRegistry } from '../experiments/model-r
 import { createRoutingTables } from '../routing/routing-tables';
 import { createAnalyzerMetrics } from './analyzer-metrics';
 import { createExperimentHandlers, createIngestHandlers, createRoutingHandlers } from './handlers';
+import { INGEST_DEFAULTS } from '../ingest';
 import type { EvaluatePolicy, IngestPort, ResultsPort } from './stats-contract';
 
 /** How long stopping waits for queued audit records to reach the audit service. */
@@ -185,11 +189,28 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
         });
         loop.start();
       }
+      const drift = createDriftService({
+        store,
+        audit,
+        actor: analyzerActor(config).principal.id,
+        metrics,
+        logger,
+        triggers: retrainingTriggers(config.drift, store),
+        settings: driftSettings(config.drift),
+      });
+      server.add(driftV1.DriftService, drift.impl);
+      const dashboard = await openDashboard(config, logger, {
+        experiments: experiments.stored,
+        results,
+        drift,
+        psiThreshold: config.drift.psiThreshold,
+      });
       server.add(experimentsV1.ExperimentService, createExperimentHandlers(experiments, results));
       server.add(experimentsV1.RoutingService, createRoutingHandlers(tables));
       server.add(experimentsV1.IngestService, createIngestHandlers(ingest));
       return {
         async stop() {
+          await dashboard?.stop();
           clearInterval(refreshTimer);
           refresh.abort();
           await loop?.stop();
@@ -203,6 +224,36 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
       };
     },
   };
+}
+
+/**
+ * Starts the read-only dashboard unless it is disabled or has nothing to show (no results
+ * reader). Under mTLS it serves HTTPS with the service certificate and admits client
+ * certificates of the same CA; tokens from the settings are admitted too.
+ */
+async function openDashboard(
+  config: Config,
+  logger: ServiceContext<Config>['logger'],
+  parts: Omit<Parameters<typeof createDashboardSource>[0], 'results'> & {
+    results: ResultsPort | undefined;
+  },
+): Promise<Dashboard | undefined> {
+  if (!config.dashboard.enabled || parts.results === undefined) return undefined;
+  const { mode, caFile, certFile, keyFile } = config.tls;
+  const dashboard = await startDashboard({
+    port: config.dashboard.port,
+    host: config.dashboard.host,
+    tls: mode === 'mtls' ? { cert: certFile!, key: keyFile!, ca: caFile! } : undefined,
+    tokens: config.dashboard.tokens
+      .split(',')
+      .map((token) => token.trim())
+      .filter((token) => token !== ''),
+    source: createDashboardSource({ ...parts, results: parts.results }),
+    logger,
+    timeseries: { minStepMs: INGEST_DEFAULTS.windowMs },
+  });
+  logger.info({ url: dashboard.url }, 'dashboard ready');
+  return dashboard;
 }
 
 /** The identity automatic decisions are recorded under: the SPIFFE ID of the analyzer's certificate. */
