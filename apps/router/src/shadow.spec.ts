@@ -132,7 +132,7 @@ describe('router: shadow copies never touch the primary answer', () => {
         const straight = await direct.modelInfer({ ...mlpRequest(id), modelVersion: '1' });
         expect(viaRouter).toEqual(straight);
         // One at a time, so the concurrency bound of 2 is never what decides.
-        await waitUntil(() => slow.calls.get(id)?.answered !== undefined, 10_000, `shadow ${id}`);
+        await waitUntil(() => comparisonsFor('slow-').length === i + 1, 10_000, `comparison ${id}`);
       }
       for (const [id, at] of answeredAt) {
         expect(at).toBeLessThan(slow.calls.get(id)!.answered!);
@@ -165,6 +165,8 @@ describe('router: shadow copies never touch the primary answer', () => {
     for (let i = 0; i < REQUESTS; i++) {
       const response = await client.modelInfer(mlpRequest(`fail-${i}`));
       expect(response.modelVersion).toBe('1');
+      // One copy at a time, so the concurrency bound of 2 is never what decides.
+      await waitUntil(() => comparisonsFor('fail-').length === i + 1, 10_000, `comparison ${i}`);
     }
     await waitUntil(() => comparisonsFor('fail-').length === REQUESTS, 10_000, 'comparisons');
     for (const comparison of comparisonsFor('fail-')) {
@@ -178,25 +180,28 @@ describe('router: shadow copies never touch the primary answer', () => {
     analyzer.publish(shadowTable(3n, server.address, pools, 'very-slow'));
     await waitUntil(() => router.holder.current?.table.version === 3n, 10_000, 'table 3');
     const client = router.client();
+    const droppedBefore = await dropped();
     const answers = await Promise.all(
       Array.from({ length: REQUESTS }, (_, i) => client.modelInfer(mlpRequest(`bound-${i}`))),
     );
     expect(answers).toHaveLength(REQUESTS);
-    const dropped = async () => {
-      const match =
-        /verdict_router_shadow_dropped_total\{[^}]*reason="concurrency"[^}]*\} (\d+)/.exec(
-          await router.metrics(),
-        );
-      return match === null ? 0 : Number(match[1]);
-    };
     await waitUntil(
-      async () => comparisonsFor('bound-').length + (await dropped()) === REQUESTS,
+      async () => comparisonsFor('bound-').length + (await dropped()) - droppedBefore === REQUESTS,
       15_000,
       'every copy compared or dropped',
     );
-    expect(await dropped()).toBeGreaterThanOrEqual(1);
+    expect((await dropped()) - droppedBefore).toBeGreaterThanOrEqual(1);
     expect(verySlow.calls.size).toBe(comparisonsFor('bound-').length);
   });
+
+  /** Copies dropped at the concurrency bound so far. */
+  async function dropped(): Promise<number> {
+    const match =
+      /verdict_router_shadow_dropped_total\{[^}]*reason="concurrency"[^}]*\} (\d+)/.exec(
+        await router.metrics(),
+      );
+    return match === null ? 0 : Number(match[1]);
+  }
 
   function comparisonsFor(prefix: string) {
     return analyzer.comparisons.filter((comparison) => comparison.requestId.startsWith(prefix));
