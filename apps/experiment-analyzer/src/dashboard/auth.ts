@@ -15,7 +15,12 @@ export type Access =
 /** Checks requests against a fixed set of tokens and, on TLS sockets, the client certificate. */
 export interface AccessCheck {
   check(request: IncomingMessage): Access;
+  /** True when `token` is one of the configured tokens (for the `?token=` sign-in link). */
+  accepts(token: string): boolean;
 }
+
+/** Cookie that carries a token after a person opened the `?token=` link in a browser. */
+export const TOKEN_COOKIE = 'verdict_dashboard_token';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -24,7 +29,15 @@ function digest(value: string): Buffer {
 export function createAccessCheck(tokens: readonly string[]): AccessCheck {
   // Digests compare in constant time whatever the lengths of the strings.
   const digests = tokens.map(digest);
+  const known = (token: string) => {
+    const offered = digest(token);
+    // Every token is compared, so the time taken does not tell which one nearly matched.
+    let ok = false;
+    for (const candidate of digests) ok = timingSafeEqual(candidate, offered) || ok;
+    return ok;
+  };
   return {
+    accepts: known,
     check(request) {
       const socket = request.socket as Partial<TLSSocket>;
       if (socket.encrypted === true && socket.authorized === true) {
@@ -42,6 +55,12 @@ export function createAccessCheck(tokens: readonly string[]): AccessCheck {
         return { granted: true, principal };
       }
       const header = request.headers.authorization;
+      const cookie = cookieToken(request.headers.cookie);
+      if (header === undefined && cookie !== undefined) {
+        return known(cookie)
+          ? { granted: true, principal: 'bearer token (cookie)' }
+          : { granted: false, reason: 'unknown token in the sign-in cookie' };
+      }
       if (header === undefined) {
         return {
           granted: false,
@@ -54,11 +73,7 @@ export function createAccessCheck(tokens: readonly string[]): AccessCheck {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (match === null)
         return { granted: false, reason: 'Authorization is not "Bearer <token>"' };
-      const offered = digest(match[1]);
-      // Every token is compared, so the time taken does not tell which one nearly matched.
-      let ok = false;
-      for (const known of digests) ok = timingSafeEqual(known, offered) || ok;
-      return ok
+      return known(match[1])
         ? { granted: true, principal: 'bearer token' }
         : { granted: false, reason: 'unknown token' };
     },
@@ -69,4 +84,13 @@ export function createAccessCheck(tokens: readonly string[]): AccessCheck {
 function presentedCertificate(socket: Partial<TLSSocket>): boolean {
   if (socket.encrypted !== true || socket.getPeerCertificate === undefined) return false;
   return socket.getPeerCertificate().raw !== undefined;
+}
+
+/** The token of the sign-in cookie, if the Cookie header carries one. */
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
 }

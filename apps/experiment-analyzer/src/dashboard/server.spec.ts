@@ -17,7 +17,13 @@ interface Answer {
 function get(
   dashboard: Dashboard,
   path: string,
-  options: { pki: DevPki; cert?: { cert: string; key: string }; token?: string; method?: string },
+  options: {
+    pki: DevPki;
+    cert?: { cert: string; key: string };
+    token?: string;
+    cookie?: string;
+    method?: string;
+  },
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(
@@ -28,7 +34,10 @@ function get(
         ...(options.cert
           ? { cert: readPem(options.cert.cert), key: readPem(options.cert.key) }
           : {}),
-        headers: options.token === undefined ? {} : { authorization: options.token },
+        headers: {
+          ...(options.token === undefined ? {} : { authorization: options.token }),
+          ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -92,6 +101,28 @@ describe('dashboard server', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toMatch(/^text\/html/);
     expect(answer.body).toContain('<script src="/assets/list.js"');
+  });
+
+  it('signs a browser in from a ?token= link into an HttpOnly cookie, and refuses a wrong one', async () => {
+    const link = await get(dashboard, '/experiments/exp-spam-ab?token=s3cret-token&points=10', {
+      pki,
+    });
+    expect(link.status).toBe(303);
+    expect(link.headers.location).toBe('/experiments/exp-spam-ab?points=10');
+    const cookie = String(link.headers['set-cookie']);
+    expect(cookie).toMatch(
+      /^verdict_dashboard_token=s3cret-token; HttpOnly; SameSite=Strict; Path=\/; Secure/,
+    );
+    const page = await get(dashboard, '/experiments/exp-spam-ab', {
+      pki,
+      cookie: cookie.split(';')[0],
+    });
+    expect(page.status).toBe(200);
+    const wrong = await get(dashboard, '/?token=nope', { pki });
+    expect(wrong.status).toBe(401);
+    const badCookie = await get(dashboard, '/', { pki, cookie: 'verdict_dashboard_token=nope' });
+    expect(badCookie.status).toBe(401);
+    expect(badCookie.body).toContain('unknown token in the sign-in cookie');
   });
 
   it.each([

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, NotFoundError, isVerdictError, Code } from '@verdict/errors';
 import type { experimentsV1 } from '@verdict/proto';
 import type { Logger } from '@verdict/telemetry';
-import { createAccessCheck } from './auth';
+import { createAccessCheck, TOKEN_COOKIE } from './auth';
 import { defaultAssetsDir, loadAssets, type Asset } from './assets';
 import { driftView } from './drift-view';
 import { experimentPage, listPage, notFoundPage, type PageSettings } from './pages';
@@ -193,6 +193,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       else if (status === 404) sendHtml(response, status, notFoundPage(message));
       else sendText(response, status, message);
     };
+    // A person opens `/?token=...` once: the token moves into an HttpOnly cookie and out of the
+    // address bar (and of the history), then the page loads like any other.
+    const signIn = new URL(request.url ?? '/', 'http://dashboard').searchParams.get('token');
+    if (signIn !== null && request.method === 'GET' && access.accepts(signIn)) {
+      const target = new URL(request.url ?? '/', 'http://dashboard');
+      target.searchParams.delete('token');
+      response.writeHead(303, {
+        ...SECURITY_HEADERS,
+        location: `${target.pathname}${target.search}`,
+        'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(signIn)}; HttpOnly; SameSite=Strict; Path=/${options.tls === undefined ? '' : '; Secure'}`,
+        'cache-control': 'no-store',
+      });
+      response.end();
+      return;
+    }
     const granted = access.check(request);
     if (!granted.granted) {
       logger.debug({ url: request.url, reason: granted.reason }, 'dashboard request refused');
