@@ -8,8 +8,9 @@ import {
   routeRequest,
   shouldShadow,
   type RouteDecision,
+  type RoutedVariant,
 } from '@verdict/routing';
-import type { ServingAudit } from '../audit/serving-audit';
+import type { ServedRequest, ServingAudit } from '../audit/serving-audit';
 import type { EventReporter } from '../events/event-reporter';
 import type { RouterMetrics } from '../observability/router-metrics';
 import { codeOf, forwardUnary, type ForwardedMethod } from '../pools/forward';
@@ -20,6 +21,7 @@ import {
   readInferRequestHead,
   readResponseVersion,
   scanInferRequestHead,
+  type InferRequestHead,
 } from '../wire/infer-request';
 import { WireRequestAttributes } from './request-attributes';
 import { resolvePool } from './resolve-pool';
@@ -47,6 +49,16 @@ export interface InferenceRouterOptions {
   maxStreamInFlight?: number;
   /** Reported by ServerMetadata. @default '0.1.0' */
   version?: string;
+}
+
+/** What a request is forwarded with, whichever variant it goes to. */
+interface ForwardTarget {
+  readonly state: RouterState;
+  readonly request: Buffer;
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly residency: string | undefined;
+  readonly callOptions: CallOptions;
 }
 
 /** One answered request, whatever happened on the way. */
@@ -129,16 +141,17 @@ export class InferenceRouter {
    */
   async infer(request: Buffer, context: CallContext, cancelUpstream = true): Promise<Outcome> {
     const started = performance.now();
-    let head;
-    let state: RouterState | undefined;
+    const arrivedMs = Date.now();
+    let head: InferRequestHead | undefined;
+    let state: RouterState;
     let decision: RouteDecision;
     let requestId: string;
     try {
       head = readInferRequestHead(request);
-      state = this.options.holder.current;
-      if (state === undefined) throw new UnavailableError('the router has no routing table yet');
-      requestId =
-        head.id !== '' ? head.id : this.requestIdPrefix + (this.requestSequence++).toString(36);
+      const current = this.options.holder.current;
+      if (current === undefined) throw new UnavailableError('the router has no routing table yet');
+      state = current;
+      requestId = head.id !== '' ? head.id : this.nextRequestId();
       decision = routeRequest(
         state.table,
         head.modelName,
@@ -148,22 +161,14 @@ export class InferenceRouter {
     } catch (error) {
       // Refused before routing (bad bytes, no table, unknown model): audited, not measured, so
       // that names a client makes up never become metric labels.
-      this.audit(
-        context,
-        head?.modelName ?? '',
-        undefined,
-        undefined,
-        '',
-        '',
-        codeOf(error),
-        started,
-        request,
-        '',
-        head?.id ?? '',
-        Math.round(Date.now() - (performance.now() - started)),
-      );
+      this.audit(context, request, started, arrivedMs, {
+        model: head?.modelName ?? '',
+        requestId: head?.id ?? '',
+        statusCode: codeOf(error),
+      });
       return { error };
     }
+    const { modelName, modelVersion } = head;
     const residency = context.requestHeaders.get(this.residencyHeader);
     const experiment = decision.experiment;
     const experimentId = experiment === undefined ? '' : experiment.id;
@@ -173,83 +178,45 @@ export class InferenceRouter {
     const callOptions: CallOptions = cancelUpstream
       ? { timeoutMs: this.timeoutOf(context), signal: context.signal }
       : { timeoutMs: this.timeoutOf(context) };
-
+    const target = { state, request, modelName, modelVersion, residency, callOptions };
     let variant = decision.variant;
-    let response: Buffer | undefined;
-    let failure: unknown;
-    try {
-      response = await forwardUnary(
-        resolvePool(state, variant.pool.name, head.modelName, residency),
-        'modelInfer',
-        versionedRequest(request, variant, head.modelVersion),
-        callOptions,
-      );
-    } catch (error) {
-      failure = error;
-    }
+    let outcome = await this.forward(target, variant);
+    let code = outcome.error === undefined ? 0 : codeOf(outcome.error);
+    let seconds = (performance.now() - started) / 1000;
     const metrics = this.options.metrics;
-    const timeMs = Math.round(Date.now() - (performance.now() - started));
+    metrics.request(modelName, experimentId, variant.name, code, seconds);
+    if (experiment !== undefined) {
+      // The exposure is the assigned variant's, failure included: a treatment that fails over
+      // to control is counted as a failure of the treatment.
+      this.options.events.exposure({
+        experimentId,
+        variant: variant.name,
+        unitId: decision.unitId,
+        requestId,
+        model: modelName,
+        modelVersion: modelVersionOf(variant.version, outcome.response),
+        timeMs: arrivedMs,
+        latencyUs: seconds * 1e6,
+        statusCode: code,
+        tableVersion: decision.tableVersion,
+      });
+    }
     if (
-      failure !== undefined &&
+      outcome.error !== undefined &&
       experiment?.failoverToControl === true &&
       !variant.control &&
-      this.mayFailOver(failure, context)
+      this.mayFailOver(outcome.error, context)
     ) {
-      // The treatment's failure is what the experiment measures; control only rescues the caller.
-      const code = codeOf(failure);
-      const seconds = (performance.now() - started) / 1000;
-      metrics.request(head.modelName, experimentId, variant.name, code, seconds);
-      this.expose(decision, requestId, variant.version, undefined, code, seconds, timeMs);
-      metrics.failover(head.modelName, experimentId, variant.name, decision.control.name);
+      metrics.failover(modelName, experimentId, variant.name, decision.control.name);
       variant = decision.control;
       context.setTrailer(TRAILER_VARIANT, variant.name);
-      failure = undefined;
-      try {
-        response = await forwardUnary(
-          resolvePool(state, variant.pool.name, head.modelName, residency),
-          'modelInfer',
-          versionedRequest(request, variant, head.modelVersion),
-          callOptions,
-        );
-      } catch (error) {
-        failure = error;
-      }
-      const code2 = failure === undefined ? 0 : codeOf(failure);
-      metrics.request(
-        head.modelName,
-        experimentId,
-        variant.name,
-        code2,
-        (performance.now() - started) / 1000,
-      );
-      this.audit(
-        context,
-        head.modelName,
-        variant.version,
-        response,
-        experimentId,
-        variant.name,
-        code2,
-        started,
-        request,
-        decision.unitId,
-        requestId,
-        timeMs,
-      );
-      return failure === undefined ? { response } : { error: failure };
-    }
-
-    const code = failure === undefined ? 0 : codeOf(failure);
-    const seconds = (performance.now() - started) / 1000;
-    metrics.request(head.modelName, experimentId, variant.name, code, seconds);
-    if (experiment !== undefined) {
-      this.expose(decision, requestId, variant.version, response, code, seconds, timeMs);
+      outcome = await this.forward(target, variant);
+      code = outcome.error === undefined ? 0 : codeOf(outcome.error);
+      seconds = (performance.now() - started) / 1000;
+      metrics.request(modelName, experimentId, variant.name, code, seconds);
+    } else if (experiment?.shadow !== undefined && outcome.response !== undefined) {
       const shadow = experiment.shadow;
-      if (
-        shadow !== undefined &&
-        response !== undefined &&
-        shouldShadow(shadow.sampleRate, requestId)
-      ) {
+      if (shouldShadow(shadow.sampleRate, requestId)) {
         this.options.shadow.schedule({
           state,
           experimentId,
@@ -257,81 +224,61 @@ export class InferenceRouter {
           shadow: shadow.variant,
           request,
           requestId,
-          primaryResponse: response,
+          primaryResponse: outcome.response,
           primaryLatencyUs: seconds * 1e6,
-          timeMs,
+          timeMs: arrivedMs,
           residency,
         });
       }
     }
-    this.audit(
-      context,
-      head.modelName,
-      variant.version,
-      response,
-      experimentId,
-      variant.name,
-      code,
-      started,
-      request,
-      decision.unitId,
-      requestId,
-      timeMs,
-    );
-    return failure === undefined ? { response } : { error: failure };
-  }
-
-  private expose(
-    decision: RouteDecision,
-    requestId: string,
-    version: bigint | undefined,
-    response: Buffer | undefined,
-    statusCode: number,
-    seconds: number,
-    timeMs: number,
-  ): void {
-    this.options.events.exposure({
-      experimentId: decision.experiment!.id,
-      variant: decision.variant.name,
+    this.audit(context, request, started, arrivedMs, {
+      model: modelName,
+      version: modelVersionOf(variant.version, outcome.response),
+      experiment: experimentId,
+      variant: variant.name,
+      statusCode: code,
       unitId: decision.unitId,
       requestId,
-      model: decision.model,
-      modelVersion: modelVersionOf(version, response),
-      timeMs,
-      latencyUs: seconds * 1e6,
-      statusCode,
-      tableVersion: decision.tableVersion,
     });
+    return outcome;
   }
 
+  /** One `inference.request` audit record for the request (built off the request path). */
   private audit(
     context: CallContext,
-    model: string,
-    version: bigint | undefined,
-    response: Buffer | undefined,
-    experiment: string,
-    variant: string,
-    statusCode: number,
-    started: number,
     request: Buffer,
-    unitId: string,
-    requestId: string,
-    timeMs: number,
+    started: number,
+    arrivedMs: number,
+    fields: Partial<Pick<ServedRequest, 'version' | 'experiment' | 'variant' | 'unitId'>> &
+      Pick<ServedRequest, 'model' | 'requestId' | 'statusCode'>,
   ): void {
     this.options.audit?.record({
       actor: context.principal.id,
-      model,
-      version: modelVersionOf(version, response),
-      experiment,
-      variant,
+      version: '',
+      experiment: '',
+      variant: '',
+      unitId: '',
+      ...fields,
       latencyUs: (performance.now() - started) * 1000,
-      statusCode,
       request,
-      unitId,
-      requestId,
       traceparent: context.requestHeaders.get('traceparent'),
-      timeMs,
+      timeMs: arrivedMs,
     });
+  }
+
+  /** Sends the request to `variant`'s pool (by residency) as that variant's version. */
+  private async forward(target: ForwardTarget, variant: RoutedVariant): Promise<Outcome> {
+    try {
+      const pool = resolvePool(target.state, variant.pool.name, target.modelName, target.residency);
+      const bytes = versionedRequest(target.request, variant, target.modelVersion);
+      return { response: await forwardUnary(pool, 'modelInfer', bytes, target.callOptions) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  private nextRequestId(): string {
+    return this.requestIdPrefix + (this.requestSequence++).toString(36);
   }
 
   /** A treatment failure falls over unless the caller gave up or the deadline passed. */
