@@ -29,10 +29,12 @@ export interface StockTensor {
  */
 export interface StockOipClient {
   metadata(model: string): Promise<{ inputs: { name: string; shape: string[] }[] }>;
+  /** `id` is ModelInferRequest.id, which the router reports as the request id of the exposure. */
   infer(
     model: string,
     tensor: StockTensor,
     headers?: Record<string, string>,
+    id?: string,
   ): Promise<StockInferResult>;
   close(): void;
 }
@@ -96,11 +98,12 @@ export function createStockOipClient(
       const { response } = await call('ModelMetadata', { name: model });
       return response as unknown as { inputs: { name: string; shape: string[] }[] };
     },
-    async infer(model, tensor, headers) {
+    async infer(model, tensor, headers, id = '') {
       const { response, trailers } = await call(
         'ModelInfer',
         {
           model_name: model,
+          id,
           inputs: [{ name: tensor.name, datatype: 'FP32', shape: [1, tensor.width] }],
           raw_input_contents: [Buffer.from(tensor.values.buffer)],
         },

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { createClient } from '@verdict/grpc-kit';
+import { experimentsV1 } from '@verdict/proto';
 import { appEntry, startStack, type Stack } from './harness';
 import { createStockOipClient, type StockOipClient, type StockTensor } from './oip-stock-client';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
@@ -495,6 +497,119 @@ describe('routing through the dev stack', () => {
     });
     expect(record.actor).toBe('spiffe://verdict.local/ns/default/sa/experiment-analyzer');
   });
+  it('a canary better on the primary metric is stepped up by the analyzer, promoted, and spam@production moves', async () => {
+    const analyzer = ['--address', stack.grpc['experiment-analyzer']];
+    // An earlier test promoted spam 2 by hand: production starts from 1 again.
+    await cli(
+      'model',
+      'promote',
+      'spam',
+      '1',
+      '--alias',
+      'production',
+      '--address',
+      stack.grpc.registry,
+    );
+    const created = JSON.parse(
+      (
+        await cli(
+          'experiment',
+          'create',
+          '--name',
+          'canary-e2e',
+          '--team',
+          'demo',
+          '--model',
+          'spam',
+          '--kind',
+          'canary',
+          '--variant',
+          'stable=1:90',
+          '--variant',
+          'candidate=2:10',
+          '--metric',
+          'correct',
+          '--canary-step',
+          '0.2',
+          '--canary-max-weight',
+          '0.5',
+          '--min-sample-size',
+          '30',
+          '--interval',
+          '1s',
+          '--auto-apply',
+          '--json',
+          ...analyzer,
+        )
+      ).stdout,
+    );
+    const id: string = created.experiment.id;
+    await cli('experiment', 'start', id, ...analyzer);
+    await until('the router routing by the canary', async () => {
+      const { trailers } = await infer('canary-probe');
+      return trailers['x-verdict-experiment'] === id ? true : undefined;
+    });
+    // A client reporting outcomes later, by request id: the candidate is always right, the
+    // stable version four times in five.
+    const ingest = createClient(experimentsV1.IngestService, {
+      address: stack.grpc['experiment-analyzer'],
+      transport: stack.transport(),
+    });
+    let round = 0;
+    const candidateShares: number[] = [];
+    try {
+      const concluded = await until('the canary promoted', async () => {
+        round += 1;
+        const batch = await Promise.all(
+          Array.from({ length: CONCURRENCY * 2 }, (_, i) => {
+            const request = `canary-${round}-${i}`;
+            return client
+              .infer('spam', tensor, { 'x-verdict-unit': request }, request)
+              .then((result) => ({ request, variant: result.trailers['x-verdict-variant'] }));
+          }),
+        );
+        candidateShares.push(batch.filter((b) => b.variant === 'candidate').length / batch.length);
+        await ingest.recordOutcomes({
+          outcomes: batch
+            .filter((b) => b.variant === 'stable' || b.variant === 'candidate')
+            .map((b, i) => ({
+              eventId: `outcome-${b.request}`,
+              subject: { case: 'requestId' as const, value: b.request },
+              metric: 'correct',
+              value: b.variant === 'candidate' || i % 5 !== 0 ? 1 : 0,
+            })),
+        });
+        const shown = JSON.parse(
+          (await cli('experiment', 'show', id, '--json', ...analyzer)).stdout,
+        );
+        return shown.experiment.state === 'EXPERIMENT_STATE_CONCLUDED' ? shown : undefined;
+      });
+      expect(concluded.experiment.winner).toBe('candidate');
+      const actions = (concluded.decisions as { action: string; actor: string }[])
+        .map((d) => d.action)
+        .reverse();
+      // Stepped 10% -> 30% -> 50%, then promoted, all by the analyzer itself.
+      expect(actions).toEqual([
+        'DECISION_ACTION_STEP',
+        'DECISION_ACTION_STEP',
+        'DECISION_ACTION_PROMOTE',
+      ]);
+      expect(new Set(concluded.decisions.map((d: { actor: string }) => d.actor))).toEqual(
+        new Set(['spiffe://verdict.local/ns/default/sa/experiment-analyzer']),
+      );
+      // The router followed the steps: the candidate got more of the traffic as it went.
+      expect(Math.max(...candidateShares)).toBeGreaterThan(candidateShares[0]);
+      const model = JSON.parse(
+        (await cli('model', 'show', 'spam', '--json', '--address', stack.grpc.registry)).stdout,
+      );
+      expect(model.aliases).toEqual([
+        expect.objectContaining({ name: 'production', version: '2' }),
+      ]);
+    } finally {
+      ingest.close();
+    }
+  });
+
   it('a shadow experiment: spam:1 answers, spam:2 gets copies, and verdict experiment results shows the comparisons', async () => {
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
     const created = JSON.parse(
