@@ -128,6 +128,7 @@ describe('the demo experiment verdict dev seeds', () => {
             },
           ],
           demo,
+          dashboard: { port: 8443, token: 't0ken' },
           stop: async () => undefined,
         });
         const text = demoText(stackOf(first));
@@ -158,7 +159,7 @@ describe('stackWiring', () => {
       'experiment-analyzer': 4,
       router: 5,
     };
-    const wiring = stackWiring((name) => `127.0.0.1:${ports[name]}`);
+    const wiring = stackWiring((name) => `127.0.0.1:${ports[name]}`, { port: 8443, token: 't' });
     expect(wiring.router).toEqual({
       VERDICT_AUDIT_ADDRESS: '127.0.0.1:1',
       VERDICT_ROUTING_ANALYZER_ADDRESS: '127.0.0.1:4',
@@ -167,7 +168,15 @@ describe('stackWiring', () => {
       VERDICT_AUDIT_ADDRESS: '127.0.0.1:1',
       VERDICT_REGISTRY_ADDRESS: '127.0.0.1:2',
       VERDICT_POOLS: '[{"name":"default","region":"local","endpoints":["127.0.0.1:3"]}]',
+      VERDICT_DASHBOARD_ENABLED: 'true',
+      VERDICT_DASHBOARD_PORT: '8443',
+      VERDICT_DASHBOARD_TOKENS: 't',
+      VERDICT_DRIFT_WINDOW_ROWS: '200',
     });
-    expect(wiring['model-server']).toEqual({ VERDICT_AUDIT_ADDRESS: '127.0.0.1:1' });
+    expect(wiring['model-server']).toEqual({
+      VERDICT_AUDIT_ADDRESS: '127.0.0.1:1',
+      VERDICT_DRIFT_ANALYZER_ADDRESS: '127.0.0.1:4',
+      VERDICT_DRIFT_SAMPLE_RATE: '1',
+    });
   });
 });

@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { writeModelRepository } from '@verdict/model-zoo';
 import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
 import { connectExperiments } from './commands/analyzer-client';
+import { connectDrift } from './commands/drift';
+import { seedSpamProfiles } from './commands/drift-seed';
 import { connectRegistry } from './commands/model-client';
 import { seedDemoRegistry, type DemoRegistrySeed } from './demo-registry';
 import { seedDemoExperiment, type DemoSeed } from './demo-experiment';
@@ -52,6 +55,8 @@ export interface DevStack {
   readonly demoError?: string;
   /** Whether spam 1 and 2 were pushed to the registry now (false: it had them). */
   readonly demoRegistry?: DemoRegistrySeed;
+  /** The analyzer's dashboard: its sign-in link carries the stack's token (`<dir>/dashboard-token`). */
+  readonly dashboard: { readonly port: number; readonly token: string };
   /** SIGTERM to every service, then waits for each to exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -68,6 +73,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await writeFile(policyFile, devPolicyYaml({ trustDomain: pki.trustDomain }), { mode: 0o644 });
   }
   const modelsDir = await ensureModelRepository(options.dir, options.output);
+  const dashboardToken = await ensureDashboardToken(options.dir);
   const width = Math.max(...STACK_SERVICES.map((service) => service.name.length));
   const running: RunningService[] = [];
   let stopping = false;
@@ -81,7 +87,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     options.ports?.[service.name] ?? { grpc: service.grpcPort, ops: service.opsPort };
   const addressOf = (name: string) =>
     `127.0.0.1:${portsOf(STACK_SERVICES.find((service) => service.name === name)!).grpc}`;
-  const wiring = stackWiring(addressOf);
+  // Tests run stacks on free ports: their dashboards take a free port too.
+  const dashboardPort = options.ports === undefined ? DEV_DASHBOARD_PORT : 0;
+  const wiring = stackWiring(addressOf, { port: dashboardPort, token: dashboardToken });
 
   try {
     for (const [index, service] of STACK_SERVICES.entries()) {
@@ -133,7 +141,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw error;
   }
-  return { pki, services: running, stop, ...seeded };
+  return {
+    pki,
+    services: running,
+    stop,
+    dashboard: { port: dashboardPort, token: dashboardToken },
+    ...seeded,
+  };
 }
 
 /** Seeds the demo registry model and experiment; a refusal is reported, not thrown. */
@@ -144,34 +158,52 @@ async function seedDemo(
 ): Promise<Pick<DevStack, 'demo' | 'demoRegistry' | 'demoError'>> {
   const registry = connectRegistry({ address: addressOf('registry'), pki: pki.dir });
   const analyzer = connectExperiments({ address: addressOf('experiment-analyzer'), pki: pki.dir });
+  const drift = connectDrift({ address: addressOf('experiment-analyzer'), pki: pki.dir });
   try {
     const demoRegistry = await seedDemoRegistry(registry, modelsDir);
     const demo = await seedDemoExperiment(analyzer);
+    // Drift of the spam models is watched against their training data (the same profile again is a no-op).
+    await seedSpamProfiles(drift);
     return { demo, demoRegistry };
   } catch (error) {
     return { demoError: describeRpcFailure(error) ?? (error as Error).message };
   } finally {
     registry.close();
     analyzer.close();
+    drift.close();
   }
 }
+
+/** Where `npm start` serves the analyzer's dashboard: https://127.0.0.1:8443/. */
+export const DEV_DASHBOARD_PORT = 8443;
 
 /**
  * How the services find each other, as environment variables per service: everyone sends
  * audit records to the audit service (spooling while it is away); the router follows the
  * analyzer's routing tables and sends it events; the analyzer resolves aliases and moves them
- * in the registry and routes the pool "default" (region "local") to the model server.
+ * in the registry and routes the pool "default" (region "local") to the model server. The
+ * model server copies every served row to the analyzer's drift detection (production's default
+ * is 5%; a laptop's traffic is small) and the analyzer serves its dashboard.
  */
 export function stackWiring(
   addressOf: (service: string) => string,
+  dashboard: { port: number; token: string } = { port: DEV_DASHBOARD_PORT, token: '' },
 ): Record<string, Record<string, string>> {
   const audit = { VERDICT_AUDIT_ADDRESS: addressOf('audit') };
   return {
     audit,
     registry: audit,
-    'model-server': audit,
+    'model-server': {
+      ...audit,
+      VERDICT_DRIFT_ANALYZER_ADDRESS: addressOf('experiment-analyzer'),
+      VERDICT_DRIFT_SAMPLE_RATE: '1',
+    },
     'experiment-analyzer': {
       ...audit,
+      VERDICT_DASHBOARD_ENABLED: 'true',
+      VERDICT_DASHBOARD_PORT: String(dashboard.port),
+      VERDICT_DASHBOARD_TOKENS: dashboard.token,
+      VERDICT_DRIFT_WINDOW_ROWS: '200',
       VERDICT_REGISTRY_ADDRESS: addressOf('registry'),
       VERDICT_POOLS: JSON.stringify([
         { name: 'default', region: 'local', endpoints: [addressOf('model-server')] },
@@ -179,6 +211,18 @@ export function stackWiring(
     },
     router: { ...audit, VERDICT_ROUTING_ANALYZER_ADDRESS: addressOf('experiment-analyzer') },
   };
+}
+
+/**
+ * The token of the dashboard's sign-in link, made once per state directory and kept in
+ * `<dir>/dashboard-token` (readable by its owner only).
+ */
+async function ensureDashboardToken(dir: string): Promise<string> {
+  const file = join(dir, 'dashboard-token');
+  if (await exists(file)) return (await readFile(file, 'utf8')).trim();
+  const token = randomBytes(24).toString('base64url');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 /** The environment a service reads its configuration from (see each app's config.ts). */

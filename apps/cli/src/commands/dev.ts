@@ -80,7 +80,13 @@ export function demoText(stack: DevStack, verdict = 'verdict'): string {
     `Try it through the router at 127.0.0.1:${router.grpcPort} (sticky by the x-verdict-unit header):\n` +
     `  ${verdict} infer${at(router, 50051)}${pki} --model spam --unit alice --text "WIN a FREE prize, click now"\n` +
     `  ${verdict} routes show${at(analyzer, 50054)}${metrics}${pki}\n` +
-    `  ${verdict} experiment results ${experiment.id}${at(analyzer, 50054)}${pki}\n`
+    `  ${verdict} experiment results ${experiment.id}${at(analyzer, 50054)}${pki}\n` +
+    `  ${verdict} drift status${at(analyzer, 50054)}${pki} --model spam --version 1\n` +
+    (analyzer.grpcPort === 50054
+      ? `Dashboard: https://127.0.0.1:${stack.dashboard.port}/?token=${stack.dashboard.token} ` +
+        `(the certificate is from the dev CA ${stack.pki.caCert}: trust it or accept the warning)\n` +
+        `Demo: npm run demo (traffic, delayed outcomes, a decision, then drift)\n`
+      : '')
   );
 }
 
