@@ -269,7 +269,13 @@ export class InferenceRouter {
   /** Sends the request to `variant`'s pool (by residency) as that variant's version. */
   private async forward(target: ForwardTarget, variant: RoutedVariant): Promise<Outcome> {
     try {
-      const pool = resolvePool(target.state, variant.pool.name, target.modelName, target.residency);
+      const pool = resolvePool(
+        target.state,
+        variant.pool.name,
+        target.modelName,
+        target.residency,
+        this.residencyHeader,
+      );
       const bytes = versionedRequest(target.request, variant, target.modelVersion);
       return { response: await forwardUnary(pool, 'modelInfer', bytes, target.callOptions) };
     } catch (error) {
@@ -314,6 +320,7 @@ export class InferenceRouter {
       variant.pool.name,
       head.modelName,
       context.requestHeaders.get(this.residencyHeader),
+      this.residencyHeader,
     );
     const bytes = head.modelVersion === '' ? versionedRequest(request, variant, '') : request;
     return forwardUnary(pool, method, bytes, {

@@ -13,6 +13,7 @@ export function resolvePool(
   poolName: string,
   model: string,
   residency: string | undefined,
+  residencyHeader = 'x-verdict-residency',
 ): Pool {
   const pool = state.pools.get(poolName);
   if (pool === undefined) {
@@ -26,6 +27,6 @@ export function resolvePool(
     if (other.region === residency && other.healthy(now)) return other;
   }
   throw new FailedPreconditionError(
-    `no healthy pool in region '${residency}' (x-verdict-residency) for model '${model}'; the request was not sent elsewhere`,
+    `no healthy pool in region '${residency}' (${residencyHeader}) for model '${model}'; the request was not sent elsewhere`,
   );
 }
