@@ -87,9 +87,11 @@ async function run(argv: string[]): Promise<CommandResult> {
       reason: { type: 'string' },
       // verdict routes show
       metrics: { type: 'string' },
-      // verdict drift profile
+      // verdict drift profile, verdict experiment replay
       data: { type: 'string' },
       source: { type: 'string' },
+      variants: { type: 'string' },
+      concurrency: { type: 'string' },
     },
   });
   if (positionals[0] === 'model') return modelCommand(positionals.slice(1), values);

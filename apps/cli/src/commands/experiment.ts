@@ -14,8 +14,9 @@ import {
 } from './experiment-format';
 import { describeRpcFailure } from './model-client';
 import type { ModelIo } from './model';
+import { replayCommand, type ReplayFlags } from './replay';
 
-export const EXPERIMENT_USAGE = `verdict experiment create|list|show|start|pause|promote|rollback|results ... [--address 127.0.0.1:50054] [--pki .verdict/pki] [--json]
+export const EXPERIMENT_USAGE = `verdict experiment create|list|show|start|pause|promote|rollback|results|replay ... [--address 127.0.0.1:50054] [--pki .verdict/pki] [--json]
 
   verdict experiment create --file EXPERIMENT.yaml
       The Experiment message (verdict.experiments.v1) as proto3 JSON or YAML of the same shape.
@@ -40,13 +41,18 @@ export const EXPERIMENT_USAGE = `verdict experiment create|list|show|start|pause
   verdict experiment results ID [--since ISO-TIME] [--until ISO-TIME]
       Per variant and metric: n, mean and CI, lift against control and its CI, p-value, chance
       to beat control, significance; the sample-ratio-mismatch check and shadow comparisons.
+  verdict experiment replay --data FILE.jsonl --model NAME --variants 1,2 [--address 127.0.0.1:50052]
+        [--concurrency 8]
+      Offline evaluation: every labelled row ({"text"|"features", "label"}) on every version, on
+      a model server; accuracy, log-loss and latency with intervals and differences (see
+      docs/experiments.md).
 
 Talks to the experiment-analyzer over mutual TLS with the local user's certificate; --json
 prints proto JSON for scripts instead of tables. Exit codes: 0 done, 1 refused or failed
 (the analyzer's message and status are printed), 2 bad usage.`;
 
 /** Flags of `verdict experiment ...`. */
-export interface ExperimentFlags extends DefinitionFlags {
+export interface ExperimentFlags extends DefinitionFlags, ReplayFlags {
   address?: string;
   pki?: string;
   state?: string;
@@ -87,6 +93,8 @@ export async function experimentCommand(
   io: ModelIo = { out: process.stdout, err: process.stderr },
 ): Promise<CommandResult> {
   const [sub, ...rest] = args;
+  // Replay talks to model servers, not the analyzer.
+  if (sub === 'replay' && flags.help !== true) return replayCommand(flags, io);
   const entry = sub === undefined ? undefined : SUBCOMMANDS[sub];
   if (flags.help === true || entry === undefined) {
     const asked = flags.help === true || sub === undefined;
