@@ -161,6 +161,11 @@ describe('router pools: residency, endpoint failover, failover to control', () =
     running = false;
     await Promise.all(workers);
     expect(failures).toEqual([]);
+    // The calls in flight to the killed server were not lost: they were sent again to the other.
+    const retried = /verdict_router_retries_total\{[^}]*pool="local"[^}]*\} (\d+)/.exec(
+      await router.metrics(),
+    );
+    expect(Number(retried?.[1] ?? 0)).toBeGreaterThan(0);
 
     b = await startModelServerProcess(env, 'ms-b', b.port);
     const pool = () => router.holder.current!.pools.get('local')!;

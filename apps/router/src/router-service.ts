@@ -53,8 +53,9 @@ export async function setupRouter(
     },
     config.upstream.drainMs,
   );
-  const holder = new RouterStateHolder(endpoints);
+  // Endpoint health is read at scrape time, by which time the holder exists.
   const metrics = createRouterMetrics(context.metrics, () => endpointHealth(holder));
+  const holder = new RouterStateHolder(endpoints, (pool) => metrics.retry(pool));
   holder.onApplied((state) => metrics.tableVersion(state.table.version));
 
   const analyzer = config.routing.analyzerAddress;

@@ -179,6 +179,10 @@ describe('router: A/B routing through real model servers over mTLS', () => {
     await router.client().modelInfer(mlpRequest('still-routed'));
     await writeTableFile(tableFile, abTable(3n, server.address));
     await waitUntil(() => router.holder.current?.table.version === 3n, 10_000, 'table 3');
+    // A valid file with an older version is ignored: tables only move forward.
+    await writeTableFile(tableFile, abTable(2n, server.address));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(router.holder.current?.table.version).toBe(3n);
     const text = await router.metrics();
     expect(text).toMatch(/verdict_router_table_version\{[^}]*\} 3/);
     expect(text).toMatch(

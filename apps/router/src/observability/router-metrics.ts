@@ -31,6 +31,8 @@ export interface RouterMetrics {
     reason: 'concurrency' | 'error' | 'residency',
   ): void;
   failover(model: string, experiment: string, from: string, to: string): void;
+  /** A call sent again to another endpoint of `pool` after UNAVAILABLE. */
+  retry(pool: string): void;
   eventsDropped(kind: 'exposure' | 'shadow_comparison', count: number): void;
   tableVersion(version: bigint): void;
 }
@@ -69,6 +71,12 @@ export function createRouterMetrics(
     name: 'verdict_router_failovers_total',
     help: 'Requests that failed on a treatment and were answered by control instead',
     labelNames: ['model', 'experiment', 'from', 'to'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'verdict_router_retries_total',
+    help: 'Calls sent again to another endpoint of the pool after failing UNAVAILABLE',
+    labelNames: ['pool'],
     registers,
   });
   const dropped = new Counter({
@@ -124,6 +132,9 @@ export function createRouterMetrics(
     },
     failover(model, experiment, from, to) {
       failovers.inc({ model, experiment, from, to });
+    },
+    retry(pool) {
+      retries.inc({ pool });
     },
     eventsDropped(kind, count) {
       dropped.inc({ kind }, count);

@@ -34,6 +34,7 @@ export async function forwardUnary(
     if (codeOf(error) !== Code.UNAVAILABLE || options.signal?.aborted) throw error;
     const second = pool.pick(first, true);
     if (second === undefined) throw error;
+    pool.onRetry?.(pool.name);
     return callEndpoint(second, method, request, options);
   }
 }

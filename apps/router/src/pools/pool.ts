@@ -11,6 +11,8 @@ export class Pool {
     readonly name: string,
     readonly region: string,
     readonly endpoints: readonly Endpoint[],
+    /** Called when a call is sent again to another endpoint after UNAVAILABLE. */
+    readonly onRetry?: (pool: string) => void,
   ) {}
 
   /** Whether at least one endpoint is serving and not ejected. */

@@ -24,7 +24,11 @@ export class RouterStateHolder {
   current: RouterState | undefined;
   private readonly listeners: Array<(state: RouterState) => void> = [];
 
-  constructor(private readonly endpoints: EndpointRegistry) {}
+  constructor(
+    private readonly endpoints: EndpointRegistry,
+    /** Called with the pool's name each time a call is retried on another endpoint. */
+    private readonly onRetry?: (pool: string) => void,
+  ) {}
 
   /**
    * Compiles and applies `table` when it is newer than the one in force.
@@ -47,6 +51,7 @@ export class RouterStateHolder {
           pool.name,
           pool.region,
           pool.endpoints.map((address) => this.endpoints.acquire(address)),
+          this.onRetry,
         ),
       );
     }
