@@ -69,9 +69,7 @@ const READY_POLL_MS = 100;
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const pki = await initDevPki({ dir: join(options.dir, 'pki') });
   const policyFile = join(options.dir, 'policy.yaml');
-  if (!(await exists(policyFile))) {
-    await writeFile(policyFile, devPolicyYaml({ trustDomain: pki.trustDomain }), { mode: 0o644 });
-  }
+  await ensurePolicy(policyFile, devPolicyYaml({ trustDomain: pki.trustDomain }), options.output);
   const modelsDir = await ensureModelRepository(options.dir, options.output);
   const dashboardToken = await ensureDashboardToken(options.dir);
   const width = Math.max(...STACK_SERVICES.map((service) => service.name.length));
@@ -247,6 +245,36 @@ function serviceEnv(
     VERDICT_POLICY_FILE: policyFile,
     VERDICT_DATA_DIR: dataDir,
   };
+}
+
+/** First line of the policy devPolicyYaml generates; a file starting otherwise is the user's own. */
+const GENERATED_POLICY_MARK = '# RBAC policy of the Verdict dev stack (generated';
+
+/**
+ * Writes the dev RBAC policy when it is missing, and brings a generated one up to date when a
+ * newer Verdict grants more (the old file is kept as policy.yaml.previous). A policy that does
+ * not start with the generated header is the user's and is left alone.
+ */
+export async function ensurePolicy(
+  file: string,
+  generated: string,
+  output: NodeJS.WritableStream,
+): Promise<void> {
+  let current: string | undefined;
+  try {
+    current = await readFile(file, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === generated) return;
+  if (current !== undefined) {
+    if (!current.startsWith(GENERATED_POLICY_MARK)) return;
+    await writeFile(`${file}.previous`, current, { mode: 0o644 });
+    output.write(
+      `verdict dev: ${file} updated to this version's generated policy (the old one is ${file}.previous)\n`,
+    );
+  }
+  await writeFile(file, generated, { mode: 0o644 });
 }
 
 /**
