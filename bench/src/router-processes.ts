@@ -14,7 +14,6 @@ import type { ProbeCommand, ProbeResult, RouterLoadCommand, RouterLoadResult } f
 import type { NodeFloorSettings } from './router-node-floor';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
-const ROUTER_DIR = join(REPO_ROOT, 'apps', 'router');
 const START_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 100;
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
@@ -86,23 +85,34 @@ export interface TlsFiles {
   readonly keyFile: string;
 }
 
-/** Settings of the router child. */
-export interface RouterSettings extends TlsFiles {
+/** Settings of a Verdict service child started from its sources. */
+interface ServiceSettings extends TlsFiles {
   readonly dir: string;
   readonly policyFile: string;
-  readonly tableFile: string;
   /** Extra node options, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
 }
 
+/** Settings of the router child. */
+export interface RouterSettings extends ServiceSettings {
+  readonly tableFile: string;
+  /** host:port of the audit service; without it audit records wait in the router's spool. */
+  readonly auditAddress?: string;
+}
+
 /**
- * Starts `apps/router/src/main.ts` with a static routing table file and waits for `/readyz`
- * (ready once the table is loaded and a pool is healthy).
+ * Starts `apps/<name>/src/main.ts` under tsx with a config file (ports, mTLS, policy, data
+ * directory plus `extra`) and waits for its `/readyz`.
  */
-export async function startRouter(settings: RouterSettings): Promise<MeasuredProcess> {
+async function startService(
+  name: string,
+  settings: ServiceSettings,
+  extra: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<MeasuredProcess> {
   const grpcPort = await freePort();
   const opsPort = await freePort();
-  const configFile = join(settings.dir, 'router.yaml');
+  const configFile = join(settings.dir, `${name}.yaml`);
   await writeFile(
     configFile,
     JSON.stringify({
@@ -115,16 +125,18 @@ export async function startRouter(settings: RouterSettings): Promise<MeasuredPro
         keyFile: settings.keyFile,
       },
       policyFile: settings.policyFile,
-      dataDir: join(settings.dir, 'router-data'),
+      dataDir: join(settings.dir, `${name}-data`),
       log: { level: 'warn' },
       shutdownGraceMs: 1000,
+      ...extra,
     }),
   );
-  const child = tsxChild([...(settings.nodeArgs ?? []), 'src/main.ts'], ROUTER_DIR, {
-    VERDICT_CONFIG_FILE: configFile,
-    VERDICT_ROUTING_TABLE_FILE: settings.tableFile,
-  });
-  await waitFor('router', child, () =>
+  const child = tsxChild(
+    [...(settings.nodeArgs ?? []), 'src/main.ts'],
+    join(REPO_ROOT, 'apps', name),
+    { VERDICT_CONFIG_FILE: configFile, ...env },
+  );
+  await waitFor(name, child, () =>
     fetch(`http://127.0.0.1:${opsPort}/readyz`).then(
       (response) => response.ok,
       () => false,
@@ -140,6 +152,24 @@ export async function startRouter(settings: RouterSettings): Promise<MeasuredPro
       await exited;
     },
   };
+}
+
+/**
+ * Starts `apps/router/src/main.ts` with a static routing table file and waits for `/readyz`
+ * (ready once the table is loaded and a pool is healthy).
+ */
+export function startRouter(settings: RouterSettings): Promise<MeasuredProcess> {
+  return startService(
+    'router',
+    settings,
+    settings.auditAddress === undefined ? {} : { audit: { address: settings.auditAddress } },
+    { VERDICT_ROUTING_TABLE_FILE: settings.tableFile },
+  );
+}
+
+/** Starts the audit service (`apps/audit/src/main.ts`), which the router sends its records to. */
+export function startAuditService(settings: ServiceSettings): Promise<MeasuredProcess> {
+  return startService('audit', settings, {});
 }
 
 /** Starts the bare grpc-js proxy (router-node-floor.ts) and waits for its `ready <port>` line. */

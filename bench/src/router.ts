@@ -12,6 +12,7 @@
  * `--without-router` measures (a) and (b) only, for when the router cannot start;
  * `--profile-router=<dir>` writes the V8 CPU profiles (`--cpu-prof`) of the router and of the
  * bare grpc-js proxy, when it runs, into `<dir>`;
+ * `--without-audit` runs the router without the audit service (records wait in its spool);
  * `--with-node-floor` adds a fourth side, a bare grpc-js proxy (router-node-floor.ts), to tell
  * what Node and grpc-js cost from what the router's own code costs.
  */
@@ -27,6 +28,7 @@ import { startModelServer, type MeasuredProcess } from './model-server-processes
 import type { RouterLoadResult } from './router-load';
 import {
   findNginx,
+  startAuditService,
   startNginx,
   startNodeFloor,
   startRouter,
@@ -45,12 +47,15 @@ const MODEL_CONFIG_YAML =
 const POLICY_YAML = `
 roles:
   caller: [inference:invoke]
+  auditor: [audit:append]
 bindings:
   - principals:
       - 'spiffe://verdict.local/ns/default/sa/loadgen'
       - 'spiffe://verdict.local/ns/default/sa/router'
       - 'spiffe://verdict.local/ns/default/sa/nginx'
     roles: [caller]
+  - principals: ['spiffe://verdict.local/ns/default/sa/router']
+    roles: [auditor]
 `;
 const UNIT_HEADER = 'x-verdict-unit';
 const VARIANT_HEADER = 'x-verdict-variant';
@@ -72,9 +77,11 @@ interface Mode {
   prewarmMs: number;
   warmupMs: number;
   durationMs: number;
+  /** Time with no load over which each process's idle CPU is read, after as long to settle. */
+  idleMs: number;
 }
-const QUICK: Mode = { rounds: 3, prewarmMs: 1000, warmupMs: 200, durationMs: 1000 };
-const FULL: Mode = { rounds: 5, prewarmMs: 3000, warmupMs: 500, durationMs: 4000 };
+const QUICK: Mode = { rounds: 3, prewarmMs: 1000, warmupMs: 200, durationMs: 1000, idleMs: 1000 };
+const FULL: Mode = { rounds: 5, prewarmMs: 3000, warmupMs: 500, durationMs: 4000, idleMs: 3000 };
 
 const log = (message: string) => process.stderr.write(`bench/router: ${message}\n`);
 
@@ -89,6 +96,8 @@ interface SideRun {
   /** CPU per request of the proxy process(es); undefined for the direct side. */
   proxyCpuUs?: number;
   modelServerCpuUs: number;
+  /** CPU per request of the audit service (router side, when it has one). */
+  auditCpuUs?: number;
   counted: Record<string, number>;
 }
 
@@ -176,6 +185,9 @@ function summarizeSide(runs: SideRun[], label: string, spreadWide: string[]) {
           proxy_cpu_us_per_req_max: round1(proxy.max),
         }),
     model_server_cpu_us_per_req: round1(median((run) => run.modelServerCpuUs)),
+    ...(runs.every((run) => run.auditCpuUs !== undefined)
+      ? { audit_service_cpu_us_per_req: round1(median((run) => run.auditCpuUs!)) }
+      : {}),
     answered_by: counted,
   };
 }
@@ -193,6 +205,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
   const mode = quick ? QUICK : FULL;
   const withRouter = !process.argv.includes('--without-router');
   const withNodeFloor = process.argv.includes('--with-node-floor');
+  const withAudit = withRouter && !process.argv.includes('--without-audit');
   const profileDir = process.argv
     .find((arg) => arg.startsWith('--profile-router='))
     ?.slice('--profile-router='.length);
@@ -210,7 +223,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
   try {
     const pki = await initDevPki({
       dir: join(dir, 'pki'),
-      services: ['model-server', 'router', 'nginx'],
+      services: ['model-server', 'router', 'nginx', 'audit'],
       clientName: 'loadgen',
     });
     const tlsOf = (service: string) => ({
@@ -252,14 +265,21 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
     });
     started.push(nginx);
     const targets: Partial<Record<SideName, MeasuredProcess>> = { nginx };
+    let auditService: MeasuredProcess | undefined;
     if (withRouter) {
       log('starting the router with a 50/50 A/B table over mlp:1 and mlp:2');
       const tableFile = join(dir, 'routing-table.json');
       await writeFile(tableFile, routingTableJson(modelServer.address));
+      if (withAudit) {
+        log('starting the audit service the router sends its records to');
+        auditService = await startAuditService({ dir, policyFile, ...tlsOf('audit') });
+        started.push(auditService);
+      }
       const router = await startRouter({
         dir,
         policyFile,
         tableFile,
+        auditAddress: auditService?.address,
         ...tlsOf('router'),
         nodeArgs: profileArgs,
       });
@@ -292,6 +312,8 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       const proxy = targets[side];
       const proxyBefore = proxy?.cpuUs();
       const serverBefore = modelServer.cpuUs();
+      const audit = side === 'router' ? auditService : undefined;
+      const auditBefore = audit?.cpuUs();
       const result: RouterLoadResult = await load.run({
         address: addressOf(side),
         caFile: pki.caCert,
@@ -306,6 +328,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
         countHeader: VARIANT_HEADER,
       });
       const serverCpu = modelServer.cpuUs() - serverBefore;
+      const auditCpu = audit === undefined ? undefined : audit.cpuUs() - auditBefore!;
       const proxyCpu = proxy === undefined ? undefined : proxy.cpuUs() - proxyBefore!;
       if (result.failures > 0)
         throw new Error(
@@ -319,6 +342,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
         p99: quantile(result.latenciesUs, 0.99),
         proxyCpuUs: proxyCpu === undefined ? undefined : proxyCpu / result.allRequests,
         modelServerCpuUs: serverCpu / result.allRequests,
+        auditCpuUs: auditCpu === undefined ? undefined : auditCpu / result.allRequests,
         counted: result.counted,
       };
     };
@@ -344,6 +368,34 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       await measure(side, 64, 0, mode.prewarmMs);
       await measure(side, 1, 0, mode.prewarmMs);
     }
+
+    // CPU the processes burn with no calls at all (timers, health watches, file polling, event
+    // and audit flushes): spread over the calls of a run, it is part of every per-call figure.
+    const idle: Record<string, number> = {};
+    const idleProcesses: Array<[string, MeasuredProcess]> = [
+      ['model_server', modelServer],
+      ...(auditService === undefined
+        ? []
+        : [['audit_service', auditService] as [string, MeasuredProcess]]),
+      ...sides.flatMap((side): Array<[string, MeasuredProcess]> => {
+        const target = targets[side];
+        return target === undefined ? [] : [[side, target]];
+      }),
+    ];
+    // First let the work left over from the warm-up (batches, spools, GC) finish.
+    await new Promise((done) => setTimeout(done, mode.idleMs));
+    const idleBefore = idleProcesses.map(([, target]) => target.cpuUs());
+    const idleStarted = performance.now();
+    await new Promise((done) => setTimeout(done, mode.idleMs));
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+    idleProcesses.forEach(([name, target], i) => {
+      idle[name] = round1((target.cpuUs() - idleBefore[i]) / 1000 / idleSeconds);
+    });
+    log(
+      `idle CPU, ms per second: ${Object.entries(idle)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ')}`,
+    );
 
     const runs = {} as Record<SideName, Record<number, SideRun[]>>;
     for (const side of sides) runs[side] = { 1: [], 64: [] };
@@ -457,6 +509,7 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
       sides: summary,
       spread_over_20pct: spreadWide,
       mtls_checks: mtlsChecks,
+      idle_cpu_ms_per_s: idle,
       config: {
         quick,
         rounds: mode.rounds,
@@ -476,7 +529,11 @@ export async function runRouterBench({ quick }: { quick: boolean }): Promise<obj
           'the same model server',
         router:
           'load generator -> router (apps/router/src/main.ts under tsx, static table file: A/B ' +
-          `50/50 over mlp:1 and mlp:2 on one pool, sticky by ${UNIT_HEADER}) -> model server`,
+          `50/50 over mlp:1 and mlp:2 on one pool, sticky by ${UNIT_HEADER}) -> model server; ` +
+          (withAudit
+            ? 'its audit records go to the audit service (apps/audit, own process, mTLS), whose ' +
+              'CPU is reported apart (audit_service_cpu_us_per_req), not in the router figures'
+            : 'no audit service (--without-audit): audit records wait in its local spool'),
         ...(withNodeFloor
           ? {
               grpc_js_proxy:
