@@ -46,7 +46,7 @@ function attrs(unit: string): RequestAttributes {
 }
 
 describe('buildRoutingTable', () => {
-  it('routes running experiments, disables paused and stopped ones, and leaves drafts out', () => {
+  it('routes running experiments, disables paused ones, and leaves stopped ones and drafts out', () => {
     const table = build([
       experiment('e1', ExperimentState.RUNNING),
       experiment('e2', ExperimentState.PAUSED, { model: 'other' }),
@@ -57,8 +57,10 @@ describe('buildRoutingTable', () => {
     expect(table.models.map((m) => [m.model, m.experiments.map((e) => e.enabled)])).toEqual([
       ['other', [false]],
       ['spam', [true]],
-      ['third', [false]],
+      ['third', []],
     ]);
+    // A stopped experiment's control answers its model.
+    expect(table.models[2]!.defaultVariant).toMatchObject({ name: 'control', control: true });
     const route = table.models[1]!.experiments[0]!;
     expect(route).toMatchObject({ experimentId: 'e1', salt: 'salt-e1', experimentVersion: 3n });
     expect(route.variants.map((v) => [v.name, v.control, v.buckets])).toEqual([
@@ -66,6 +68,21 @@ describe('buildRoutingTable', () => {
       ['treatment', false, [expect.objectContaining({ start: 5000, end: 10_000 })]],
     ]);
     expect(table.pools).toEqual([expect.objectContaining(POOLS[0])]);
+  });
+
+  it('lets a new experiment on a model have every unit once the earlier one is stopped', () => {
+    const stopped = experiment('e1', ExperimentState.STOPPED);
+    const next = experiment('e2', ExperimentState.RUNNING);
+    next.createTime = { seconds: 2_000_000_000n, nanos: 0 } as never;
+    const table = compileRoutingTable(build([stopped, next]));
+    const experiments = new Set<string | undefined>();
+    for (let i = 0; i < 200; i++) {
+      const decision = routeRequest(table, 'spam', attrs(`user-${i}`), {
+        unitHeader: 'x-verdict-unit',
+      });
+      experiments.add(decision.experiment?.id);
+    }
+    expect([...experiments]).toEqual(['e2']);
   });
 
   it('keeps the layout across a weight change so only the units that must move do', () => {

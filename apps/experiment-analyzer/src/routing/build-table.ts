@@ -126,13 +126,20 @@ function timeOf(timestamp: { seconds: bigint; nanos: number } | undefined): numb
   return timestamp === undefined ? 0 : timestampDate(timestamp as never).getTime();
 }
 
+/** Whether an experiment still has a route: running, or paused (its units wait on control). */
+function routes(experiment: Experiment): boolean {
+  return (
+    experiment.state === ExperimentState.RUNNING || experiment.state === ExperimentState.PAUSED
+  );
+}
+
 /**
  * Where a model's requests outside every experiment go: the control of its newest experiment
- * that still routes (running, paused or stopped); when all have concluded, the winner of the
- * one that concluded last (its control when it concluded without a winner).
+ * that still routes (running or paused); when all have ended, the winner of the one that ended
+ * last (its control when it was stopped or concluded without a winner).
  */
 function defaultVariant(experiments: readonly Experiment[]): Variant {
-  const routing = experiments.filter((e) => e.state !== ExperimentState.CONCLUDED);
+  const routing = experiments.filter(routes);
   if (routing.length > 0) {
     const newest = routing.reduce((a, b) => (timeOf(b.createTime) > timeOf(a.createTime) ? b : a));
     return controlOf(newest);
@@ -143,9 +150,10 @@ function defaultVariant(experiments: readonly Experiment[]): Variant {
 
 /**
  * Builds the complete routing table from every experiment. Drafts route nothing. Running
- * experiments are enabled; paused and stopped ones stay in the table disabled (routers send
- * their units to control, and the layout is kept for a restart); concluded ones leave the
- * table and their winner becomes the model's default. Models are sorted by name, experiments
+ * experiments are enabled; paused ones stay in the table disabled (routers send their units to
+ * control, and the layout is kept for a restart); stopped and concluded ones have ended and
+ * leave the table (a disabled experiment would still hold its units, so a later experiment on
+ * the same model could never get them), their winner or control becoming the model's default. Models are sorted by name, experiments
  * by creation time, so equal inputs give equal tables.
  */
 export function buildRoutingTable(input: TableInput): experimentsV1.RoutingTable {
@@ -163,13 +171,13 @@ export function buildRoutingTable(input: TableInput): experimentsV1.RoutingTable
     const experiments = byModel
       .get(model)!
       .sort((a, b) => timeOf(a.createTime) - timeOf(b.createTime) || (a.id < b.id ? -1 : 1));
-    const routes = experiments
-      .filter((experiment) => experiment.state !== ExperimentState.CONCLUDED)
+    const experimentRoutes = experiments
+      .filter(routes)
       .map((experiment) => experimentRoute(experiment, previous.get(experiment.id), aliases));
     return create(experimentsV1.ModelRouteSchema, {
       model,
       defaultVariant: routeVariant(model, defaultVariant(experiments), [], aliases) as RouteVariant,
-      experiments: routes,
+      experiments: experimentRoutes,
     });
   });
   return create(experimentsV1.RoutingTableSchema, {
