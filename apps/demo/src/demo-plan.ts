@@ -9,8 +9,8 @@ import { experimentsV1 } from '@verdict/proto';
  */
 export const DEMO_POLICY_MS = {
   interval: 5_000,
-  minDuration: 60_000,
-  maxDuration: 150_000,
+  minDuration: 45_000,
+  maxDuration: 120_000,
 } as const;
 
 /** A new experiment like `template` (variants, metrics, guardrails) with the demo's clock. */

@@ -260,7 +260,7 @@ async function main(): Promise<number> {
     `done in ${Math.round((Date.now() - started) / 1000)} s; see \`verdict experiment results ${experiment.id}\` and \`verdict drift alerts\``,
   );
   process.stdout.write(
-    `${JSON.stringify({ demo: 'spam', experiment: experiment.id, decision: action, winner: decided.winner, accuracy: Object.fromEntries([control, treatment].map((v) => [v, tally.accuracy(v)])), drift_alert: alert.id, seconds: Math.round((Date.now() - started) / 1000) })}\n`,
+    `${JSON.stringify({ demo: 'spam', experiment: experiment.id, decision: action, winner: decided.winner, accuracy: Object.fromEntries([control, treatment].map((v) => [v, tally.accuracy(v)])), answered: Object.fromEntries([control, treatment].map((v) => [v, tally.answered.get(v) ?? 0])), correct: Object.fromEntries([control, treatment].map((v) => [v, tally.correct.get(v) ?? 0])), drift_alert: alert.id, seconds: Math.round((Date.now() - started) / 1000) })}\n`,
   );
   return 0;
 }

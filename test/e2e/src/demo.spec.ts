@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createClient } from '@verdict/grpc-kit';
+import { driftV1, experimentsV1 } from '@verdict/proto';
+import { twoProportionZTest } from '@verdict/stats';
+import { startStack, type Stack } from './harness';
+
+const run = promisify(execFile);
+const REPO = join(__dirname, '..', '..', '..');
+
+/** The JSON line `npm run demo` prints last. */
+interface DemoResult {
+  experiment: string;
+  decision: 'PROMOTE' | 'ROLLBACK' | 'NO_DIFFERENCE';
+  winner: string;
+  answered: Record<string, number>;
+  correct: Record<string, number>;
+  drift_alert: string;
+  seconds: number;
+}
+
+/**
+ * `npm run demo` against the stack `npm start` runs: held-out SpamAssassin traffic through the
+ * router, delayed ground-truth outcomes, the analyzer deciding the experiment by itself, then an
+ * input shift that raises a drift alert. The decision must agree with what the data says.
+ */
+describe('npm run demo', () => {
+  let stack: Stack | undefined;
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  it('ends with the experiment decided as the data says and a drift alert raised', async () => {
+    stack = await startStack();
+    const { stdout } = await run(
+      'npm',
+      [
+        'run',
+        'demo',
+        '--',
+        '--router',
+        stack.grpc.router,
+        '--analyzer',
+        stack.grpc['experiment-analyzer'],
+        '--pki',
+        stack.pkiDir,
+      ],
+      // The demo's own limit is about 4 minutes; a stuck demo fails here.
+      { cwd: REPO, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;
+    const [control, treatment] = Object.keys(result.answered);
+    const summary = (variant: string) => ({
+      n: result.answered[variant],
+      successes: result.correct[variant],
+    });
+    // Each variant answered thousands of held-out messages.
+    expect(result.answered[control]).toBeGreaterThan(1000);
+    expect(result.answered[treatment]).toBeGreaterThan(1000);
+    const test = twoProportionZTest(summary(control), summary(treatment));
+    const better = test.estimate > 0 ? treatment : control;
+    if (result.decision === 'PROMOTE') {
+      // A promotion names the variant that was right more often.
+      expect(result.winner).toBe(better);
+    } else if (result.decision === 'NO_DIFFERENCE') {
+      // No winner: the data shows no difference at the 5% level either.
+      expect(test.ci[0]).toBeLessThanOrEqual(0);
+      expect(test.ci[1]).toBeGreaterThanOrEqual(0);
+    } else {
+      // A rollback sends traffic back to control.
+      expect(result.winner).toBe(control);
+    }
+
+    const experiments = createClient(experimentsV1.ExperimentService, {
+      address: stack.grpc['experiment-analyzer'],
+      transport: stack.transport(),
+    });
+    const drift = createClient(driftV1.DriftService, {
+      address: stack.grpc['experiment-analyzer'],
+      transport: stack.transport(),
+    });
+    try {
+      const { experiment } = await experiments.getExperiment({ id: result.experiment });
+      expect(experiment?.state).toBe(experimentsV1.ExperimentState.CONCLUDED);
+      const { decisions } = await experiments.listDecisions({ experimentId: result.experiment });
+      expect(decisions.map((d) => experimentsV1.DecisionAction[d.action])).toContain(
+        result.decision,
+      );
+      const { alerts } = await drift.listDriftAlerts({ model: 'spam' });
+      expect(alerts.map((alert) => alert.id)).toContain(result.drift_alert);
+    } finally {
+      experiments.close();
+      drift.close();
+    }
+  }, 420_000);
+});
