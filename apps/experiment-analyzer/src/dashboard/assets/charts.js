@@ -69,17 +69,7 @@
         {
           width: Math.max(320, container.clientWidth),
           height: 260,
-          scales: {
-            // One point (a young experiment: points are whole ingest windows) would get uPlot's
-            // default padding of years; show the hour around it instead.
-            x: {
-              time: true,
-              range: function (_u, min, max) {
-                return min === max ? [min - 1800, max + 1800] : [min, max];
-              },
-            },
-            y: options.range ? { range: options.range } : {},
-          },
+          scales: { x: { time: true }, y: options.range ? { range: options.range } : {} },
           axes: [
             {},
             {
