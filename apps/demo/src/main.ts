@@ -225,7 +225,7 @@ async function main(): Promise<number> {
   );
 
   log(
-    'phase 2: the input distribution shifts (every message arrives twice as long); waiting for a drift alert',
+    'phase 2: the input distribution shifts (a gateway appends a long disclaimer to every message); waiting for a drift alert',
   );
   const driftStart = new Date();
   let alert: driftV1.DriftAlert | undefined;
