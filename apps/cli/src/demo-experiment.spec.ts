@@ -1,25 +1,14 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runService, type RunningService } from '@verdict/grpc-kit';
-import { experimentsV1 } from '@verdict/proto';
-import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import type { ChildProcess } from 'node:child_process';
-import { createTestPki, type TestPki } from '../../../libs/grpc-kit/src/testing/test-pki';
-import { readConfig } from '../../experiment-analyzer/src/config';
+import { experimentsV1 } from '@verdict/proto';
 import { connectExperiments } from './commands/analyzer-client';
 import { demoText } from './commands/dev';
 import { stackWiring } from './dev-stack';
 import { demoExperiment, seedDemoExperiment } from './demo-experiment';
-import { createFakeAnalyzer, type FakeAnalyzer } from './testing/fake-analyzer';
-
-const POLICY = `
-roles:
-  admin: ['*']
-bindings:
-  - principals: ['spiffe://verdict.local/ns/default/sa/tester']
-    roles: [admin]
-`;
+import {
+  startFakeAnalyzerService,
+  type FakeAnalyzer,
+  type FakeAnalyzerService,
+} from './testing/fake-analyzer';
 
 describe('the demo experiment verdict dev seeds', () => {
   it('is the A/B of spam:2 against spam:1 the issue asks for', () => {
@@ -58,53 +47,20 @@ describe('the demo experiment verdict dev seeds', () => {
   });
 
   describe('against an in-process ExperimentService', () => {
-    let pki: TestPki;
-    let dir: string;
+    let analyzer: FakeAnalyzerService;
     let pkiDir: string;
-    let service: RunningService;
     let fake: FakeAnalyzer;
 
     beforeAll(async () => {
-      pki = await createTestPki();
-      dir = await mkdtemp(join(tmpdir(), 'verdict-cli-demo-'));
-      await writeFile(join(dir, 'policy.yaml'), POLICY);
-      pkiDir = join(dir, 'pki');
-      const client = pki.client('tester') as { caFile: string; certFile: string; keyFile: string };
-      await mkdir(pkiDir);
-      await copyFile(client.caFile, join(pkiDir, 'ca.pem'));
-      await copyFile(client.certFile, join(pkiDir, 'developer.pem'));
-      await copyFile(client.keyFile, join(pkiDir, 'developer.key'));
-      const tls = pki.server('alpha');
-      fake = createFakeAnalyzer();
-      service = await runService({
-        name: 'experiment-analyzer',
-        config: readConfig({
-          VERDICT_GRPC_PORT: '0',
-          VERDICT_OPS_PORT: '0',
-          VERDICT_TLS_CA_FILE: tls.caFile,
-          VERDICT_TLS_CERT_FILE: tls.certFile,
-          VERDICT_TLS_KEY_FILE: tls.keyFile,
-          VERDICT_DATA_DIR: join(dir, 'data'),
-          VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
-          VERDICT_LOG_LEVEL: 'silent',
-        }),
-        permissions: EXPERIMENTS_PERMISSIONS,
-        async setup({ server }) {
-          server.add(experimentsV1.ExperimentService, fake.experimentService);
-          server.add(experimentsV1.RoutingService, fake.routingService);
-        },
-      });
+      analyzer = await startFakeAnalyzerService();
+      ({ pkiDir, fake } = analyzer);
     }, 30_000);
 
-    afterAll(async () => {
-      await service?.stop();
-      await pki?.remove();
-      await rm(dir, { recursive: true, force: true });
-    }, 20_000);
+    afterAll(() => analyzer?.stop(), 20_000);
 
     it('creates and starts it once; a second stack start leaves the existing one alone', async () => {
       const client = connectExperiments({
-        address: `127.0.0.1:${service.grpcPort}`,
+        address: analyzer.address,
         pki: pkiDir,
       });
       try {

@@ -1,75 +1,32 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { runService, type RunningService } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
-import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
-import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
-import { readConfig } from '../../../experiment-analyzer/src/config';
-import { createFakeAnalyzer, type FakeAnalyzer } from '../testing/fake-analyzer';
+import {
+  startFakeAnalyzerService,
+  type FakeAnalyzer,
+  type FakeAnalyzerService,
+} from '../testing/fake-analyzer';
 import { experimentCommand, type ExperimentFlags } from './experiment';
-
-const POLICY = `
-roles:
-  admin: ['*']
-bindings:
-  - principals: ['spiffe://verdict.local/ns/default/sa/tester']
-    roles: [admin]
-`;
 
 /**
  * The CLI against an in-process ExperimentService (a small fake, see testing/fake-analyzer.ts)
  * served over mutual TLS by the kit: what the CLI sends, how it prints, and its exit codes.
  */
 describe('verdict experiment (against an in-process ExperimentService)', () => {
-  let pki: TestPki;
-  let dir: string;
+  let analyzer: FakeAnalyzerService;
   let pkiDir: string;
-  let service: RunningService;
   let address: string;
   let fake: FakeAnalyzer;
 
   beforeAll(async () => {
-    pki = await createTestPki();
-    dir = await mkdtemp(join(tmpdir(), 'verdict-cli-experiment-'));
-    await writeFile(join(dir, 'policy.yaml'), POLICY);
-    pkiDir = join(dir, 'pki');
-    const client = pki.client('tester') as { caFile: string; certFile: string; keyFile: string };
-    await mkdir(pkiDir);
-    await copyFile(client.caFile, join(pkiDir, 'ca.pem'));
-    await copyFile(client.certFile, join(pkiDir, 'developer.pem'));
-    await copyFile(client.keyFile, join(pkiDir, 'developer.key'));
-    const tls = pki.server('alpha');
-    fake = createFakeAnalyzer();
-    service = await runService({
-      name: 'experiment-analyzer',
-      config: readConfig({
-        VERDICT_GRPC_PORT: '0',
-        VERDICT_OPS_PORT: '0',
-        VERDICT_TLS_CA_FILE: tls.caFile,
-        VERDICT_TLS_CERT_FILE: tls.certFile,
-        VERDICT_TLS_KEY_FILE: tls.keyFile,
-        VERDICT_DATA_DIR: join(dir, 'data'),
-        VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
-        VERDICT_LOG_LEVEL: 'silent',
-      }),
-      permissions: EXPERIMENTS_PERMISSIONS,
-      async setup({ server }) {
-        server.add(experimentsV1.ExperimentService, fake.experimentService);
-        server.add(experimentsV1.RoutingService, fake.routingService);
-      },
-    });
-    address = `127.0.0.1:${service.grpcPort}`;
+    analyzer = await startFakeAnalyzerService();
+    ({ pkiDir, address, fake } = analyzer);
   }, 30_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    await pki?.remove();
-    await rm(dir, { recursive: true, force: true });
-  }, 20_000);
+  afterAll(() => analyzer?.stop(), 20_000);
 
   async function cli(args: string[], flags: ExperimentFlags = {}) {
     const out = new PassThrough();
@@ -157,7 +114,7 @@ describe('verdict experiment (against an in-process ExperimentService)', () => {
   });
 
   it('creates from a YAML file of the Experiment message and prints proto JSON with --json', async () => {
-    const file = join(dir, 'exp.yaml');
+    const file = join(analyzer.dir, 'exp.yaml');
     await writeFile(
       file,
       `name: canary-1
@@ -186,7 +143,7 @@ policy: { interval: 10s, canaryStep: 0.1, canaryMaxWeight: 0.5, method: DECISION
 
   it('refuses bad definitions with exit 2 naming the flag or field, and sends nothing', async () => {
     const before = callsOf('CreateExperiment').length;
-    const file = join(dir, 'bad.yaml');
+    const file = join(analyzer.dir, 'bad.yaml');
     await writeFile(file, 'name: x\nkind: EXPERIMENT_KIND_SOMETIMES\n');
     const badFile = await cli(['create'], { file });
     expect(badFile.exitCode).toBe(2);

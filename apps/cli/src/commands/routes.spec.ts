@@ -1,27 +1,18 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
-import { runService, type RunningService } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
-import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import fc from 'fast-check';
-import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
-import { readConfig } from '../../../experiment-analyzer/src/config';
-import { createFakeAnalyzer, type FakeAnalyzer } from '../testing/fake-analyzer';
+import {
+  startFakeAnalyzerService,
+  type FakeAnalyzer,
+  type FakeAnalyzerService,
+} from '../testing/fake-analyzer';
 import { observedCounts } from './router-metrics';
 import { routesCommand, type RoutesFlags } from './routes';
-
-const POLICY = `
-roles:
-  admin: ['*']
-bindings:
-  - principals: ['spiffe://verdict.local/ns/default/sa/tester']
-    roles: [admin]
-`;
 
 const TABLE = create(experimentsV1.RoutingTableSchema, {
   version: 12n,
@@ -74,47 +65,17 @@ verdict_router_request_duration_seconds_count{model="spam",experiment="exp-1",va
 `;
 
 describe('verdict routes show', () => {
-  let pki: TestPki;
-  let dir: string;
+  let analyzer: FakeAnalyzerService;
   let pkiDir: string;
-  let service: RunningService;
   let address: string;
   let fake: FakeAnalyzer;
   let metrics: Server;
   let metricsAddress: string;
 
   beforeAll(async () => {
-    pki = await createTestPki();
-    dir = await mkdtemp(join(tmpdir(), 'verdict-cli-routes-'));
-    await writeFile(join(dir, 'policy.yaml'), POLICY);
-    pkiDir = join(dir, 'pki');
-    const client = pki.client('tester') as { caFile: string; certFile: string; keyFile: string };
-    await mkdir(pkiDir);
-    await copyFile(client.caFile, join(pkiDir, 'ca.pem'));
-    await copyFile(client.certFile, join(pkiDir, 'developer.pem'));
-    await copyFile(client.keyFile, join(pkiDir, 'developer.key'));
-    const tls = pki.server('alpha');
-    fake = createFakeAnalyzer();
+    analyzer = await startFakeAnalyzerService();
+    ({ pkiDir, address, fake } = analyzer);
     fake.table = TABLE;
-    service = await runService({
-      name: 'experiment-analyzer',
-      config: readConfig({
-        VERDICT_GRPC_PORT: '0',
-        VERDICT_OPS_PORT: '0',
-        VERDICT_TLS_CA_FILE: tls.caFile,
-        VERDICT_TLS_CERT_FILE: tls.certFile,
-        VERDICT_TLS_KEY_FILE: tls.keyFile,
-        VERDICT_DATA_DIR: join(dir, 'data'),
-        VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
-        VERDICT_LOG_LEVEL: 'silent',
-      }),
-      permissions: EXPERIMENTS_PERMISSIONS,
-      async setup({ server }) {
-        server.add(experimentsV1.ExperimentService, fake.experimentService);
-        server.add(experimentsV1.RoutingService, fake.routingService);
-      },
-    });
-    address = `127.0.0.1:${service.grpcPort}`;
     metrics = createServer((request, response) => {
       response.writeHead(request.url === '/metrics' ? 200 : 404, {
         'content-type': 'text/plain; version=0.0.4',
@@ -127,9 +88,7 @@ describe('verdict routes show', () => {
 
   afterAll(async () => {
     metrics?.close();
-    await service?.stop();
-    await pki?.remove();
-    await rm(dir, { recursive: true, force: true });
+    await analyzer?.stop();
   }, 20_000);
 
   async function cli(args: string[], flags: RoutesFlags = {}) {
@@ -189,7 +148,7 @@ describe('verdict routes show', () => {
   });
 
   it('reads a static table from --file (YAML) without the analyzer', async () => {
-    const file = join(dir, 'table.yaml');
+    const file = join(analyzer.dir, 'table.yaml');
     await writeFile(
       file,
       `version: 3

@@ -1,8 +1,14 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@verdict/errors';
-import type { ServiceImpl } from '@verdict/grpc-kit';
+import { runService, type MutualTlsFiles, type ServiceImpl } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
+import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
+import { createTestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
+import { readConfig } from '../../../experiment-analyzer/src/config';
 
 /** What a test can see of the fake: every request by method, and the stored experiments. */
 export interface FakeAnalyzer {
@@ -174,4 +180,68 @@ export function createFakeAnalyzer(): FakeAnalyzer {
     },
   };
   return fake;
+}
+
+/** The fake served over real mutual TLS, and a PKI folder laid out as `verdict pki init` writes it. */
+export interface FakeAnalyzerService {
+  readonly fake: FakeAnalyzer;
+  /** `host:port` of the in-process ExperimentService and RoutingService. */
+  readonly address: string;
+  /** ca.pem, developer.pem and developer.key: what the CLI's `--pki` expects. */
+  readonly pkiDir: string;
+  /** A temporary folder of the test's own, removed by stop(). */
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+const FAKE_ANALYZER_POLICY = `
+roles:
+  admin: ['*']
+bindings:
+  - principals: ['spiffe://verdict.local/ns/default/sa/tester']
+    roles: [admin]
+`;
+
+/** Serves a fresh fake analyzer with the kit (mTLS, RBAC) on a free port, for CLI tests. */
+export async function startFakeAnalyzerService(): Promise<FakeAnalyzerService> {
+  const pki = await createTestPki();
+  const dir = await mkdtemp(join(tmpdir(), 'verdict-cli-analyzer-'));
+  await writeFile(join(dir, 'policy.yaml'), FAKE_ANALYZER_POLICY);
+  const pkiDir = join(dir, 'pki');
+  const client = pki.client('tester') as MutualTlsFiles;
+  await mkdir(pkiDir);
+  await copyFile(client.caFile, join(pkiDir, 'ca.pem'));
+  await copyFile(client.certFile, join(pkiDir, 'developer.pem'));
+  await copyFile(client.keyFile, join(pkiDir, 'developer.key'));
+  const tls = pki.server('alpha');
+  const fake = createFakeAnalyzer();
+  const service = await runService({
+    name: 'experiment-analyzer',
+    config: readConfig({
+      VERDICT_GRPC_PORT: '0',
+      VERDICT_OPS_PORT: '0',
+      VERDICT_TLS_CA_FILE: tls.caFile,
+      VERDICT_TLS_CERT_FILE: tls.certFile,
+      VERDICT_TLS_KEY_FILE: tls.keyFile,
+      VERDICT_DATA_DIR: join(dir, 'data'),
+      VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
+      VERDICT_LOG_LEVEL: 'silent',
+    }),
+    permissions: EXPERIMENTS_PERMISSIONS,
+    async setup({ server }) {
+      server.add(experimentsV1.ExperimentService, fake.experimentService);
+      server.add(experimentsV1.RoutingService, fake.routingService);
+    },
+  });
+  return {
+    fake,
+    address: `127.0.0.1:${service.grpcPort}`,
+    pkiDir,
+    dir,
+    async stop() {
+      await service.stop();
+      await pki.remove();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
