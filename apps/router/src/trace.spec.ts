@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startOtlpReceiver, type OtlpReceiver } from './testing/otlp-receiver';
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+} from '../../../libs/telemetry/src/testing/otlp-receiver';
 import {
   createRouterTestEnv,
   mlpRequest,

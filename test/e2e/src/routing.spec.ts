@@ -5,7 +5,11 @@ import { createClient } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
 import { appEntry, startStack, type Stack } from './harness';
 import { createStockOipClient, type StockOipClient, type StockTensor } from './oip-stock-client';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '../../../libs/telemetry/src/testing/otlp-receiver';
 
 const run = promisify(execFile);
 

@@ -1,3 +1,4 @@
+// An OTLP/HTTP collector for tests of services that export traces (router, e2e).
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
