@@ -57,7 +57,7 @@ describe('generated code', () => {
 
   it('carries the protoc-gen-es header in every file', () => {
     const files = generatedFiles(genDir);
-    expect(files).toHaveLength(8);
+    expect(files).toHaveLength(9);
     for (const file of files) {
       expect(file).toMatch(/_pb\.ts$/);
       expect(readFileSync(file, 'utf8')).toMatch(
