@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient } from '@verdict/grpc-kit';
 import { driftV1, experimentsV1 } from '@verdict/proto';
-import { twoProportionZTest } from '@verdict/stats';
 import { startStack, type Stack } from './harness';
 
 const run = promisify(execFile);
@@ -52,23 +51,15 @@ describe('npm run demo', () => {
     );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;
     const [control, treatment] = Object.keys(result.answered);
-    const summary = (variant: string) => ({
-      n: result.answered[variant],
-      successes: result.correct[variant],
-    });
     // Each variant answered thousands of held-out messages.
     expect(result.answered[control]).toBeGreaterThan(1000);
     expect(result.answered[treatment]).toBeGreaterThan(1000);
-    const test = twoProportionZTest(summary(control), summary(treatment));
-    const better = test.estimate > 0 ? treatment : control;
+    const accuracy = (variant: string) => result.correct[variant] / result.answered[variant];
+    const better = accuracy(treatment) > accuracy(control) ? treatment : control;
     if (result.decision === 'PROMOTE') {
       // A promotion names the variant that was right more often.
       expect(result.winner).toBe(better);
-    } else if (result.decision === 'NO_DIFFERENCE') {
-      // No winner: the data shows no difference at the 5% level either.
-      expect(test.ci[0]).toBeLessThanOrEqual(0);
-      expect(test.ci[1]).toBeGreaterThanOrEqual(0);
-    } else {
+    } else if (result.decision === 'ROLLBACK') {
       // A rollback sends traffic back to control.
       expect(result.winner).toBe(control);
     }
@@ -85,9 +76,22 @@ describe('npm run demo', () => {
       const { experiment } = await experiments.getExperiment({ id: result.experiment });
       expect(experiment?.state).toBe(experimentsV1.ExperimentState.CONCLUDED);
       const { decisions } = await experiments.listDecisions({ experimentId: result.experiment });
-      expect(decisions.map((d) => experimentsV1.DecisionAction[d.action])).toContain(
-        result.decision,
+      const decision = decisions.find(
+        (d) => experimentsV1.DecisionAction[d.action] === result.decision,
       );
+      expect(decision).toBeDefined();
+      // The analyzer measured what the demo saw: its rates, from the outcomes it attributed,
+      // are the demo's own tallies of right answers (within 1 point: the last outcomes of the
+      // run may arrive after the decision).
+      expect(Math.abs(decision!.numbers.control_mean - accuracy(control))).toBeLessThan(0.01);
+      expect(Math.abs(decision!.numbers.treatment_mean - accuracy(treatment))).toBeLessThan(0.01);
+      if (result.decision === 'NO_DIFFERENCE') {
+        // No winner only when its always-valid (sequential) test, the one the demo experiment
+        // uses, had not found the difference at the policy's alpha. (A fixed-horizon z-test on
+        // the same counts may call a 0.3-point difference significant: it is not valid after
+        // the many looks the analyzer took.)
+        expect(decision!.numbers.p_value).toBeGreaterThanOrEqual(0.05);
+      }
       const { alerts } = await drift.listDriftAlerts({ model: 'spam' });
       expect(alerts.map((alert) => alert.id)).toContain(result.drift_alert);
     } finally {
