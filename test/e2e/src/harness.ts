@@ -42,7 +42,11 @@ export function appEntry(app: string): string {
 const CLI_ENTRY = appEntry('cli');
 const READY_LINE = /^verdict dev: all 5 services ready/;
 
-/** A port nothing listens on right now (the OS picks it). */
+/**
+ * A port nothing listens on right now (the OS picks it). It is free when picked, not reserved:
+ * two stacks starting at once can pick each other's ports, so the e2e suites run one at a time
+ * (`maxWorkers: 1` in package.json; a CI run failed with EADDRINUSE when they ran two at once).
+ */
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
