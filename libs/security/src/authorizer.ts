@@ -114,8 +114,11 @@ export function createAuthorizer(policy: Policy): Authorizer {
   };
 }
 
-/** How a binding names the principal, or `undefined` when it does not. */
-function bindingMatch(binding: PolicyBinding, principal: Principal): string | undefined {
+/**
+ * How a binding names the principal (`principal <pattern>`, `subject <id>` or `group <name>`),
+ * or `undefined` when it does not.
+ */
+export function bindingMatch(binding: PolicyBinding, principal: Principal): string | undefined {
   if (principal.kind === 'service') {
     const pattern = binding.principals.find((candidate) => matchSpiffeId(candidate, principal.id));
     return pattern === undefined ? undefined : `principal ${pattern}`;

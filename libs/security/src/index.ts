@@ -31,7 +31,7 @@ export { PERMISSIONS, grantCovers } from './permissions';
 export type { Permission } from './permissions';
 export { PolicyValidationError, loadPolicyFile, parsePolicy } from './policy';
 export type { Policy, PolicyBinding, PolicyIssue } from './policy';
-export { createAuthorizer } from './authorizer';
+export { bindingMatch, createAuthorizer } from './authorizer';
 export type { Authorizer, Decision, ResourceRef } from './authorizer';
 export { DEV_POLICY_YAML, devPolicyYaml } from './dev-policy';
 export type { DevPolicyOptions } from './dev-policy';

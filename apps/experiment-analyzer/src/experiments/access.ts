@@ -1,13 +1,7 @@
 import type { AuditRecordInit, AuditSink } from '@verdict/audit-client';
 import { InvalidArgumentError } from '@verdict/errors';
 import { auditV1 } from '@verdict/proto';
-import {
-  grantCovers,
-  matchSpiffeId,
-  type Authorizer,
-  type PolicyBinding,
-  type Principal,
-} from '@verdict/security';
+import { bindingMatch, grantCovers, type Authorizer, type Principal } from '@verdict/security';
 
 /** Who acts, and the trace of the request, for authorization and audit records. */
 export interface Actor {
@@ -37,16 +31,6 @@ export interface Access {
   teamOf(actor: Actor): string;
   /** Records a successful change. Throws when memory and spool are full: the change must then fail. */
   record(actor: Actor, action: string, resource: string, details: Record<string, string>): void;
-}
-
-function bindingNames(binding: PolicyBinding, principal: Principal): boolean {
-  if (principal.kind === 'service') {
-    return binding.principals.some((pattern) => matchSpiffeId(pattern, principal.id));
-  }
-  return (
-    binding.subjects.includes(principal.id) ||
-    binding.groups.some((group) => principal.groups.includes(group))
-  );
 }
 
 /** Creates the analyzer's access checks over an authorizer and an audit sink. */
@@ -79,7 +63,7 @@ export function createAccess(authorizer: Authorizer, audit: AuditSink): Access {
       const { policy } = authorizer;
       const teams = new Set<string>();
       for (const binding of policy.bindings) {
-        if (!bindingNames(binding, actor.principal)) continue;
+        if (bindingMatch(binding, actor.principal) === undefined) continue;
         const grants = binding.roles.flatMap((role) => policy.roles[role] ?? []);
         if (!grants.some((grant) => grantCovers(grant, 'experiment:write'))) continue;
         if (binding.teams === undefined) return DEFAULT_TEAM;
