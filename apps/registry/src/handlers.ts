@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@verdict/errors';
 import type { CallContext, ServiceImpl } from '@verdict/grpc-kit';
 import { registryV1 } from '@verdict/proto';
-import type { Actor } from './domain/access';
+import type { Actor } from '@verdict/audit-client';
 import type { Registry, VersionSelector } from './domain/registry';
 
 // W3C traceparent: version-traceid-parentid-flags.

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   createAuditSink,
+  createAuditedAccess,
   createGrpcAuditTransport,
   type AuditSink,
   type AuditTransport,
@@ -13,7 +14,6 @@ import { createRedisStore, openMemoryStore, type Store } from '@verdict/store';
 import { createBlobStore } from './blob/blob-store';
 import type { Config } from './config';
 import { loadKeyFile, parseInlineKeys, type KeyRing } from './crypto/key-ring';
-import { createAccess } from './domain/access';
 import { createRegistry } from './domain/registry';
 import { createRegistryHandlers } from './handlers';
 
@@ -58,7 +58,7 @@ export function createRegistryService(): RegistryService {
         store,
         blobs: createBlobStore({ dir: config.dataDir, chunkBytes: config.registry.chunkBytes }),
         keys,
-        access: createAccess(createAuthorizer(policy), audit),
+        access: createAuditedAccess(createAuthorizer(policy), audit),
         protectedAliases: config.registry.protectedAliases,
       });
       const recovered = await registry.recover();

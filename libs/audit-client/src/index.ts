@@ -11,6 +11,8 @@ export type {
   AuditTransport,
   SinkLogger,
 } from './audit-sink';
+export { createAuditedAccess } from './audited-access';
+export type { Actor, AuditedAccess } from './audited-access';
 export { createMemoryAuditSink } from './memory-sink';
 export type { MemoryAuditSink } from './memory-sink';
 export { createGrpcAuditTransport } from './grpc-transport';

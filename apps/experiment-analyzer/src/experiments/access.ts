@@ -1,27 +1,19 @@
-import type { AuditRecordInit, AuditSink } from '@verdict/audit-client';
+import {
+  createAuditedAccess,
+  type Actor,
+  type AuditedAccess,
+  type AuditSink,
+} from '@verdict/audit-client';
 import { InvalidArgumentError } from '@verdict/errors';
-import { auditV1 } from '@verdict/proto';
-import { bindingMatch, grantCovers, type Authorizer, type Principal } from '@verdict/security';
+import { bindingMatch, grantCovers, type Authorizer } from '@verdict/security';
 
-/** Who acts, and the trace of the request, for authorization and audit records. */
-export interface Actor {
-  readonly principal: Principal;
-  /** W3C trace id (hex), or '' outside a traced request. */
-  readonly traceId: string;
-}
+export type { Actor };
 
 /** Team of an experiment whose creator holds `experiment:write` for every team. */
 export const DEFAULT_TEAM = 'default';
 
-/** Per-team authorization that audits every denial and every change. */
-export interface Access {
-  /**
-   * Checks `permission` on a resource of `team`.
-   * @throws PermissionDeniedError naming the permission (after recording an `authz.deny` record)
-   */
-  require(actor: Actor, permission: string, team: string, resource: string): void;
-  /** True when allowed; records nothing (for filtering listings). */
-  allows(actor: Actor, permission: string, team: string): boolean;
+/** The shared audited access (require, allows, record), plus the team a new experiment falls to. */
+export interface Access extends AuditedAccess {
   /**
    * The team a new experiment belongs to when its definition names none: the one team the
    * caller's `experiment:write` grants are scoped to, or {@link DEFAULT_TEAM} when a grant is
@@ -29,36 +21,12 @@ export interface Access {
    * @throws InvalidArgumentError naming `experiment.team` when the caller's grants name several teams
    */
   teamOf(actor: Actor): string;
-  /** Records a successful change. Throws when memory and spool are full: the change must then fail. */
-  record(actor: Actor, action: string, resource: string, details: Record<string, string>): void;
 }
 
 /** Creates the analyzer's access checks over an authorizer and an audit sink. */
 export function createAccess(authorizer: Authorizer, audit: AuditSink): Access {
-  const emit = (init: AuditRecordInit) => void audit.record(init);
   return {
-    require(actor, permission, team, resource) {
-      try {
-        authorizer.assertAllowed(actor.principal, permission, { team, name: resource });
-      } catch (error) {
-        emit({
-          actor: actor.principal.id,
-          action: 'authz.deny',
-          resource,
-          outcome: auditV1.Outcome.DENIED,
-          traceId: actor.traceId,
-          details: {
-            permission,
-            team,
-            reason: error instanceof Error ? error.message : String(error),
-          },
-        });
-        throw error;
-      }
-    },
-    allows(actor, permission, team) {
-      return authorizer.authorize(actor.principal, permission, { team }).allowed;
-    },
+    ...createAuditedAccess(authorizer, audit),
     teamOf(actor) {
       const { policy } = authorizer;
       const teams = new Set<string>();
@@ -74,16 +42,6 @@ export function createAccess(authorizer: Authorizer, audit: AuditSink): Access {
         field: 'experiment.team',
         expected: 'a team, since the caller may write experiments of several teams',
         received: teams.size === 0 ? 'none' : `none (caller's teams: ${[...teams].join(', ')})`,
-      });
-    },
-    record(actor, action, resource, details) {
-      emit({
-        actor: actor.principal.id,
-        action,
-        resource,
-        outcome: auditV1.Outcome.SUCCESS,
-        traceId: actor.traceId,
-        details,
       });
     },
   };

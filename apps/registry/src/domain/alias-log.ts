@@ -3,7 +3,7 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AbortedError } from '@verdict/errors';
 import { registryV1 } from '@verdict/proto';
 import { VersionConflictError, type Store } from '@verdict/store';
-import type { Actor } from './access';
+import type { Actor } from '@verdict/audit-client';
 import { pad20 } from './names';
 
 type Alias = registryV1.Alias;

@@ -17,7 +17,7 @@ import {
 } from '@verdict/store';
 import { createBlobStore } from '../blob/blob-store';
 import { createKeyRing, type KeyRing } from '../crypto/key-ring';
-import { createAccess, type Actor } from './access';
+import { createAuditedAccess as createAccess, type Actor } from '@verdict/audit-client';
 import { createRegistry, type Registry } from './registry';
 
 const POLICY = `

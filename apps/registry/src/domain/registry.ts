@@ -13,7 +13,7 @@ import { VersionConflictError, type Store } from '@verdict/store';
 import type { BlobStore } from '../blob/blob-store';
 import { KEY_BYTES, type KeyRing, type WrappedKey } from '../crypto/key-ring';
 import { createOnnxScanner } from '../onnx/onnx-scanner';
-import type { Access, Actor } from './access';
+import type { Actor, AuditedAccess as Access } from '@verdict/audit-client';
 import { createAliasLog, type AliasLog } from './alias-log';
 import { checkLabel, checkSha256, decodePageToken, encodePageToken, pad20 } from './names';
 import { watchAliases, type WatchEvent } from './watch';

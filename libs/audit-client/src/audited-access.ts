@@ -1,6 +1,6 @@
 import { auditV1 } from '@verdict/proto';
 import type { Authorizer, Principal } from '@verdict/security';
-import type { AuditRecordInit, AuditSink } from '@verdict/audit-client';
+import type { AuditRecordInit, AuditSink } from './audit-sink';
 
 /** Who acts, and the trace of the request, for authorization and audit records. */
 export interface Actor {
@@ -9,8 +9,8 @@ export interface Actor {
   readonly traceId: string;
 }
 
-/** Per-resource authorization that audits every denial. */
-export interface Access {
+/** Per-resource authorization that audits every denial, and the records of successful changes. */
+export interface AuditedAccess {
   /**
    * Checks `permission` on a resource of `team`.
    * @throws PermissionDeniedError naming the permission (after recording an `authz.deny` record)
@@ -18,12 +18,12 @@ export interface Access {
   require(actor: Actor, permission: string, team: string, resource: string): void;
   /** True when allowed; records nothing (for filtering listings and watches). */
   allows(actor: Actor, permission: string, team: string): boolean;
-  /** Records a successful change. */
+  /** Records a successful change. Throws when memory and spool are full: the change must then fail. */
   record(actor: Actor, action: string, resource: string, details: Record<string, string>): void;
 }
 
-/** Creates the registry's access checks over an authorizer and an audit sink. */
-export function createAccess(authorizer: Authorizer, audit: AuditSink): Access {
+/** The access checks a service's domain code makes, over its authorizer and audit sink. */
+export function createAuditedAccess(authorizer: Authorizer, audit: AuditSink): AuditedAccess {
   // record() throws when memory and spool are full; the caller's change then fails rather
   // than going unaudited.
   const emit = (init: AuditRecordInit) => void audit.record(init);
