@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runService, type RunningService } from '@verdict/grpc-kit';
 import { driftV1 } from '@verdict/proto';
@@ -8,6 +7,7 @@ import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import { createRandom } from '@verdict/stats';
 import { createMemoryStore } from '@verdict/store';
 import { Registry } from '@verdict/telemetry';
+import { freePort } from '../../../libs/grpc-kit/src/testing/free-port';
 // The analyzer's real DriftService, in-process: the model server is tested against what it calls.
 import { configSchema as analyzerConfigSchema } from '../../experiment-analyzer/src/config';
 import {
@@ -37,14 +37,6 @@ function rows(seed: number, count: number, shift = 0): number[][] {
       (_, column) => random.normal() + (column === 3 ? shift : 0),
     ),
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ClientTransportOptions } from '@verdict/grpc-kit';
+import { freePort } from '../../../libs/grpc-kit/src/testing/free-port';
 
 /** The five services, as `verdict dev` names them. */
 export const SERVICE_NAMES = [
@@ -42,20 +42,10 @@ export function appEntry(app: string): string {
 const CLI_ENTRY = appEntry('cli');
 const READY_LINE = /^verdict dev: all 5 services ready/;
 
-/**
- * A port nothing listens on right now (the OS picks it). It is free when picked, not reserved:
- * two stacks starting at once can pick each other's ports, so the e2e suites run one at a time
- * (`maxWorkers: 1` in package.json; a CI run failed with EADDRINUSE when they ran two at once).
- */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+// Free ports are picked before services bind them, not reserved: two stacks starting at once
+// can pick each other's ports, so the e2e suites run one at a time (`maxWorkers: 1` in
+// package.json; a CI run failed with EADDRINUSE when they ran two at once).
+export { freePort };
 
 /**
  * Whether any process of the group is still alive a while after its leader exited (services

@@ -3,24 +3,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildReferenceProfile, verifyWebhookSignature } from '@verdict/drift';
 import { createClient, type MutualTlsFiles } from '@verdict/grpc-kit';
 import { driftV1 } from '@verdict/proto';
 import { createRandom } from '@verdict/stats';
+import { freePort } from '../../../../libs/grpc-kit/src/testing/free-port';
 import { startAnalyzerFixture, type AnalyzerFixture } from '../testing/analyzer-fixture';
 
 const SECRET = 'a-webhook-secret-for-tests';
 const TOKEN = 'dashboard-token-for-tests';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function rows(seed: number, count: number, shift = 0): number[][] {
   const random = createRandom(seed);

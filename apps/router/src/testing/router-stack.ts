@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,6 +13,7 @@ import {
   type TypedClient,
 } from '@verdict/grpc-kit';
 import { buildMlp, type MlpOptions } from '@verdict/model-zoo';
+import { freePort } from '../../../../libs/grpc-kit/src/testing/free-port';
 import { experimentsV1, health, inference } from '@verdict/proto';
 import { devPolicyYaml, INFERENCE_PERMISSIONS, initDevPki, type DevPki } from '@verdict/security';
 import { configSchema } from '../config';
@@ -72,15 +72,6 @@ export async function createRouterTestEnv(): Promise<RouterTestEnv> {
     freePort,
     remove: () => rm(dir, { recursive: true, force: true }),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A real model server in its own process (`node --import tsx apps/model-server/src/main.ts`). */
