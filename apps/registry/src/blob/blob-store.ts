@@ -7,6 +7,7 @@ import {
   ChunkEncryptor,
   TAG_BYTES,
   blobLayout,
+  importChunkKey,
   openChunk,
   parseBlobHeader,
 } from '../crypto/chunked-cipher';
@@ -25,6 +26,15 @@ export interface BlobStoreOptions {
 
 /** Default plaintext bytes per encrypted chunk. */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Chunks a writer or reader may have in the works at once (being sealed or opened on the thread
+ * pool, or written or read): enough to keep the event loop, the crypto and the disk all busy,
+ * few enough that memory stays a few chunks whatever the blob's size.
+ */
+const CHUNKS_IN_FLIGHT = 4;
+
+const ignore = () => undefined;
 
 /** An upload being written to a temporary file, encrypted and hashed as it arrives. */
 export interface BlobWriter {
@@ -131,29 +141,47 @@ function createWriter(
   let digest: string | undefined;
   let closed = false;
   let position = 0;
-  const writeAll = async (buffers: Buffer[]) => {
-    if (buffers.length === 0) return;
-    const { bytesWritten } = await handle.writev(buffers, position);
-    const expected = buffers.reduce((sum, b) => sum + b.length, 0);
-    if (bytesWritten !== expected) throw new Error(`short write to ${tmpPath}`);
-    position += bytesWritten;
+  // Each entry settles once its record is on disk; records are written strictly in order, each
+  // after the one before it, while later ones are still being sealed.
+  const writes: Promise<void>[] = [];
+  let lastWrite: Promise<void> = Promise.resolve();
+  const writeInOrder = (record: Promise<Buffer>) => {
+    lastWrite = Promise.all([lastWrite, record]).then(async ([, bytes]) => {
+      const { bytesWritten } = await handle.write(bytes, 0, bytes.length, position);
+      if (bytesWritten !== bytes.length) throw new Error(`short write to ${tmpPath}`);
+      position += bytesWritten;
+    });
+    // A failure surfaces from the next write or finish; this only keeps it from being unhandled.
+    lastWrite.catch(ignore);
+    writes.push(lastWrite);
+  };
+  let started = false;
+  const start = () => {
+    if (!started) {
+      started = true;
+      writeInOrder(Promise.resolve(encryptor.header));
+    }
   };
   const close = async () => {
     if (!closed) {
       closed = true;
+      await lastWrite.catch(ignore);
       await handle.close();
     }
   };
   return {
     async write(data) {
-      if (size === 0 && position === 0) await writeAll([encryptor.header]);
+      start();
       hash.update(data);
       size += data.length;
-      await writeAll(encryptor.push(data));
+      for (const record of encryptor.push(data)) writeInOrder(record);
+      while (writes.length > CHUNKS_IN_FLIGHT) await writes.shift();
     },
     async finish() {
-      if (position === 0) await writeAll([encryptor.header]);
-      await writeAll([encryptor.finish()]);
+      start();
+      writeInOrder(encryptor.finish());
+      await lastWrite;
+      writes.length = 0;
       await handle.sync();
       await close();
       digest = hash.digest('hex');
@@ -173,7 +201,7 @@ function createWriter(
       }
     },
     async abort() {
-      await close().catch(() => undefined);
+      await close().catch(ignore);
       await rm(tmpPath, { force: true });
     },
   };
@@ -189,37 +217,39 @@ async function createReader(
   const { bytesRead } = await handle.read(header, 0, BLOB_HEADER_BYTES, 0);
   if (bytesRead !== BLOB_HEADER_BYTES) throw new DataLossError(`${what} is shorter than a header`);
   const layout = blobLayout(size, parseBlobHeader(header, what), what);
+  const key = await importChunkKey(dataKey);
   const record = layout.chunkBytes + TAG_BYTES;
+  /** Reads and opens chunk `index`; each has its own buffer, as several are in flight. */
+  const readChunk = async (index: number): Promise<Buffer> => {
+    const start = BLOB_HEADER_BYTES + index * record;
+    const length = Math.min(record, size - start);
+    const buffer = Buffer.allocUnsafe(length);
+    const got = await handle.read(buffer, 0, length, start);
+    if (got.bytesRead !== length) throw new DataLossError(`${what}: chunk ${index} is cut short`);
+    return openChunk(key, header, index, index === layout.chunkCount - 1, buffer, what);
+  };
   return {
     plaintextBytes: layout.plaintextBytes,
     async *read(offset) {
+      // Chunks being read and opened ahead of the one handed out, in order.
+      const ahead: Promise<Buffer>[] = [];
       try {
         if (offset >= layout.plaintextBytes) return;
-        const buffer = Buffer.allocUnsafe(record);
-        for (
-          let index = Math.floor(offset / layout.chunkBytes);
-          index < layout.chunkCount;
-          index++
-        ) {
-          const start = BLOB_HEADER_BYTES + index * record;
-          const length = Math.min(record, size - start);
-          const got = await handle.read(buffer, 0, length, start);
-          if (got.bytesRead !== length)
-            throw new DataLossError(`${what}: chunk ${index} is cut short`);
-          const last = index === layout.chunkCount - 1;
-          const plaintext = openChunk(
-            dataKey,
-            header,
-            index,
-            last,
-            buffer.subarray(0, length),
-            what,
-          );
-          const skip =
-            index === Math.floor(offset / layout.chunkBytes) ? offset % layout.chunkBytes : 0;
+        const first = Math.floor(offset / layout.chunkBytes);
+        let next = first;
+        for (let index = first; index < layout.chunkCount; index++) {
+          while (next < layout.chunkCount && ahead.length < CHUNKS_IN_FLIGHT) {
+            const opening = readChunk(next++);
+            opening.catch(ignore);
+            ahead.push(opening);
+          }
+          const plaintext = await ahead.shift()!;
+          const skip = index === first ? offset % layout.chunkBytes : 0;
           yield skip === 0 ? plaintext : plaintext.subarray(skip);
         }
       } finally {
+        // A reader stopped early still lets its reads finish before the file is closed.
+        await Promise.all(ahead.map((opening) => opening.catch(ignore)));
         await handle.close();
       }
     },

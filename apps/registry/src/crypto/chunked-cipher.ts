@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { DataLossError } from '@verdict/errors';
 
 /**
@@ -11,9 +11,13 @@ import { DataLossError } from '@verdict/errors';
  * 4 zero bytes then i as u64 big-endian: unique because each blob has its own data key. The
  * additional data of chunk i is header || i:u64be || last:u8, so a reordered, truncated or
  * extended blob fails authentication.
+ *
+ * Sealing and opening go through WebCrypto, whose AES-GCM jobs run on libuv's thread pool: the
+ * event loop keeps receiving and sending while chunks are encrypted, and several chunks can be
+ * in the works at once.
  */
 export const BLOB_HEADER_BYTES = 16;
-/** GCM tag length; always passed to the decipher (Node accepts truncated tags otherwise). */
+/** GCM tag length, given explicitly to every seal and open: a shorter tag is never accepted. */
 export const TAG_BYTES = 16;
 const MAGIC = Buffer.from('VRBLOB', 'latin1');
 const FORMAT_VERSION = 1;
@@ -77,34 +81,57 @@ export function blobLayout(fileBytes: number, chunkBytes: number, what: string):
   return { chunkBytes, chunkCount, plaintextBytes: body - chunkCount * TAG_BYTES };
 }
 
+/** A blob's data key, imported once for every chunk it seals or opens. */
+export type ChunkKey = webcrypto.CryptoKey;
+
+/** Imports a 32-byte data key for AES-256-GCM. */
+export function importChunkKey(dataKey: Uint8Array): Promise<ChunkKey> {
+  return webcrypto.subtle.importKey('raw', dataKey, 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+function gcmParams(header: Buffer, index: number, last: boolean): webcrypto.AesGcmParams {
+  return {
+    name: 'AES-GCM',
+    iv: nonceOf(index),
+    additionalData: aadOf(header, index, last),
+    tagLength: TAG_BYTES * 8,
+  };
+}
+
 /**
- * Encrypts a stream of plaintext of unknown length into chunk records. It holds back one chunk
- * until it knows whether more follows, since the last chunk is marked as such.
+ * Splits a stream of plaintext of unknown length into chunks and seals each as a record. It holds
+ * back one chunk until it knows whether more follows, since the last chunk is marked as such.
  */
 export class ChunkEncryptor {
   readonly header: Buffer;
-  private readonly pending: Buffer;
+  private readonly key: Promise<ChunkKey>;
+  private pending: Buffer;
   private fill = 0;
   private index = 0;
 
-  constructor(
-    private readonly dataKey: Uint8Array,
-    private readonly chunkBytes: number,
-  ) {
+  constructor(dataKey: Uint8Array, chunkBytes: number) {
     this.header = blobHeader(chunkBytes);
+    this.key = importChunkKey(dataKey);
+    // A bad key fails every seal; until one is asked for, the rejection is not unhandled.
+    this.key.catch(() => undefined);
     this.pending = Buffer.allocUnsafe(chunkBytes);
   }
 
-  /** Takes more plaintext; returns the records completed by it, to be written in order. */
-  push(data: Uint8Array): Buffer[] {
-    const out: Buffer[] = [];
+  /**
+   * Takes more plaintext (copied: the caller may reuse `data`); returns the records it
+   * completes, being sealed, to be written in the order given.
+   */
+  push(data: Uint8Array): Promise<Buffer>[] {
+    const out: Promise<Buffer>[] = [];
     let offset = 0;
     while (offset < data.length) {
-      if (this.fill === this.chunkBytes) {
+      if (this.fill === this.pending.length) {
+        // The chunk goes to be sealed as it is; the next one fills a new buffer.
         out.push(this.seal(this.pending, false));
+        this.pending = Buffer.allocUnsafe(this.pending.length);
         this.fill = 0;
       }
-      const n = Math.min(this.chunkBytes - this.fill, data.length - offset);
+      const n = Math.min(this.pending.length - this.fill, data.length - offset);
       this.pending.set(data.subarray(offset, offset + n), this.fill);
       this.fill += n;
       offset += n;
@@ -113,20 +140,16 @@ export class ChunkEncryptor {
   }
 
   /** Seals what is held back as the last chunk (an empty one for an empty blob). */
-  finish(): Buffer {
+  finish(): Promise<Buffer> {
     return this.seal(this.pending.subarray(0, this.fill), true);
   }
 
-  private seal(plaintext: Buffer, last: boolean): Buffer {
-    const cipher = createCipheriv('aes-256-gcm', this.dataKey, nonceOf(this.index), {
-      authTagLength: TAG_BYTES,
-    });
-    cipher.setAAD(aadOf(this.header, this.index, last));
-    const body = cipher.update(plaintext);
-    cipher.final();
-    const record = Buffer.concat([body, cipher.getAuthTag()]);
+  /** `plaintext` must stay unchanged until the record is sealed. */
+  private seal(plaintext: Buffer, last: boolean): Promise<Buffer> {
+    const params = gcmParams(this.header, this.index, last);
     this.index += 1;
-    return record;
+    const sealed = this.key.then((key) => webcrypto.subtle.encrypt(params, key, plaintext));
+    return sealed.then((record) => Buffer.from(record));
   }
 }
 
@@ -134,24 +157,17 @@ export class ChunkEncryptor {
  * Decrypts and authenticates chunk `index` of a blob (`record` = ciphertext || tag).
  * @throws DataLossError when it does not authenticate
  */
-export function openChunk(
-  dataKey: Uint8Array,
+export async function openChunk(
+  key: ChunkKey,
   header: Buffer,
   index: number,
   last: boolean,
   record: Buffer,
   what: string,
-): Buffer {
+): Promise<Buffer> {
   if (record.length < TAG_BYTES) throw new DataLossError(`${what}: chunk ${index} is cut short`);
-  const decipher = createDecipheriv('aes-256-gcm', dataKey, nonceOf(index), {
-    authTagLength: TAG_BYTES,
-  });
-  decipher.setAAD(aadOf(header, index, last));
-  decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
   try {
-    const plaintext = decipher.update(record.subarray(0, record.length - TAG_BYTES));
-    decipher.final();
-    return plaintext;
+    return Buffer.from(await webcrypto.subtle.decrypt(gcmParams(header, index, last), key, record));
   } catch (error) {
     throw new DataLossError(
       `${what}: chunk ${index} fails authentication (the stored blob was altered or damaged)`,
