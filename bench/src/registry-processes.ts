@@ -39,21 +39,29 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Runs a TypeScript entry point under `node --import tsx` (one process, so its pid is the one
- * measured), and resolves once `ready` says so from the child's stdout or the port answers.
+ * Runs an entry point in one Node process (so its pid is the one measured): compiled JavaScript
+ * as is, TypeScript under `node --import tsx`. Resolves once `ready` says so from the child's
+ * stdout or the port answers.
  */
 export async function startChild(options: {
   entry: string;
-  tsconfig: string;
+  /** Needed for a TypeScript entry only. */
+  tsconfig?: string;
   env: Record<string, string>;
   /** Reads the port from a stdout line, or undefined when the port is known in advance. */
   portFromLine?: (line: string) => number | undefined;
   port?: number;
   ready?: () => Promise<void>;
 }): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', options.entry], {
+  const typescript = options.entry.endsWith('.ts');
+  const args = typescript ? ['--import', 'tsx', options.entry] : [options.entry];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, TSX_TSCONFIG_PATH: options.tsconfig, ...options.env },
+    env: {
+      ...process.env,
+      ...(typescript ? { TSX_TSCONFIG_PATH: options.tsconfig } : {}),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<never>((_, reject) =>
