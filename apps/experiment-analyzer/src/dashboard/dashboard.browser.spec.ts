@@ -154,6 +154,60 @@ describe('dashboard in headless Chromium', () => {
     await context.close();
   }, 60_000);
 
+  it('gives a young experiment with one point so far an axis of minutes, not years', async () => {
+    const context = await certificateContext();
+    const page = await context.newPage();
+    await page.goto(`${dashboard.url}/experiments/exp-spam-ab`);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
+          .updates >= 1,
+      undefined,
+      { timeout: 20_000 },
+    );
+    // The page's own chart helper, fed what a first window gives: one time, one value.
+    const span = await page.evaluate(async () => {
+      const w = globalThis as unknown as {
+        verdictCharts: {
+          create(state: object): {
+            chart(name: string, times: number[], series: object[], options: object): void;
+          };
+        };
+      };
+      const state = {
+        charts: {} as Record<string, { scales: { x: { min: number; max: number } } }>,
+        plotted: {},
+      };
+      const doc = (
+        globalThis as unknown as {
+          document: {
+            createElement(tag: string): { id: string };
+            body: { append(node: unknown): void };
+          };
+        }
+      ).document;
+      const container = doc.createElement('div');
+      container.id = 'plot-young';
+      doc.body.append(container);
+      w.verdictCharts
+        .create(state)
+        .chart(
+          'plot-young',
+          [Date.parse('2026-11-30T12:00:00Z')],
+          [{ label: 'control', values: [0.5], colour: '#1f77b4' }],
+          {},
+        );
+      // uPlot settles its scales after the current task.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const x = state.charts['plot-young'].scales.x;
+      return x.max - x.min;
+    });
+    // Seconds: the point sits in the middle of a few minutes either side.
+    expect(span).toBeGreaterThan(0);
+    expect(span).toBeLessThanOrEqual(3600);
+    await context.close();
+  }, 60_000);
+
   it('keeps drawing the other parts when one endpoint fails, and names the failure', async () => {
     const failing = await startDashboard({
       port: 0,

@@ -13,6 +13,18 @@
     /** Per chart and series label: indices of points drawn as markers (e.g. drifted windows). */
     var marked = {};
 
+    /**
+     * The x range: the data's own, or ten minutes around a single time. For one time uPlot makes
+     * the range a day of milliseconds, which with times in seconds is nearly three years.
+     */
+    function timeRange(u, min, max) {
+      var times = u.data[0];
+      if (times && times.length > 0 && times[0] === times[times.length - 1]) {
+        return [times[0] - 300, times[0] + 300];
+      }
+      return [min, max];
+    }
+
     function chart(name, times, series, options) {
       var container = document.getElementById(name);
       marked[name] = {};
@@ -69,7 +81,10 @@
         {
           width: Math.max(320, container.clientWidth),
           height: 260,
-          scales: { x: { time: true }, y: options.range ? { range: options.range } : {} },
+          scales: {
+            x: { time: true, range: timeRange },
+            y: options.range ? { range: options.range } : {},
+          },
           axes: [
             {},
             {
