@@ -47,8 +47,9 @@ interface RouteRowJson {
 async function until<T>(
   what: string | (() => string),
   probe: () => Promise<T | undefined>,
+  settleMs = SETTLE_MS,
 ): Promise<T> {
-  const deadline = Date.now() + SETTLE_MS;
+  const deadline = Date.now() + settleMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
@@ -61,7 +62,7 @@ async function until<T>(
   }
   const described = typeof what === 'string' ? what : what();
   throw new Error(
-    `${described} within ${SETTLE_MS} ms${last ? ` (last error: ${String(last)})` : ''}`,
+    `${described} within ${settleMs} ms${last ? ` (last error: ${String(last)})` : ''}`,
   );
 }
 
@@ -554,40 +555,57 @@ describe('routing through the dev stack', () => {
       return trailers['x-verdict-experiment'] === id ? true : undefined;
     });
     // A client reporting outcomes later, by request id: the candidate is always right, the
-    // stable version four times in five.
+    // stable version four times in five. The state is read over gRPC each round (a CLI process
+    // per round made rounds slow enough on a loaded 2-core machine to miss the deadline).
     const ingest = createClient(experimentsV1.IngestService, {
+      address: stack.grpc['experiment-analyzer'],
+      transport: stack.transport(),
+    });
+    const experiments = createClient(experimentsV1.ExperimentService, {
       address: stack.grpc['experiment-analyzer'],
       transport: stack.transport(),
     });
     let round = 0;
     const candidateShares: number[] = [];
     try {
-      const concluded = await until('the canary promoted', async () => {
-        round += 1;
-        const batch = await Promise.all(
-          Array.from({ length: CONCURRENCY * 2 }, (_, i) => {
-            const request = `canary-${round}-${i}`;
-            return client
-              .infer('spam', tensor, { 'x-verdict-unit': request }, request)
-              .then((result) => ({ request, variant: result.trailers['x-verdict-variant'] }));
-          }),
-        );
-        candidateShares.push(batch.filter((b) => b.variant === 'candidate').length / batch.length);
-        await ingest.recordOutcomes({
-          outcomes: batch
-            .filter((b) => b.variant === 'stable' || b.variant === 'candidate')
-            .map((b, i) => ({
-              eventId: `outcome-${b.request}`,
-              subject: { case: 'requestId' as const, value: b.request },
-              metric: 'correct',
-              value: b.variant === 'candidate' || i % 5 !== 0 ? 1 : 0,
-            })),
-        });
-        const shown = JSON.parse(
-          (await cli('experiment', 'show', id, '--json', ...analyzer)).stdout,
-        );
-        return shown.experiment.state === 'EXPERIMENT_STATE_CONCLUDED' ? shown : undefined;
-      });
+      await until(
+        'the canary promoted',
+        async () => {
+          round += 1;
+          const batch: { request: string; variant: string | undefined }[] = [];
+          for (let part = 0; part < 4; part++) {
+            batch.push(
+              ...(await Promise.all(
+                Array.from({ length: CONCURRENCY * 2 }, (_, i) => {
+                  const request = `canary-${round}-${part}-${i}`;
+                  return client
+                    .infer('spam', tensor, { 'x-verdict-unit': request }, request)
+                    .then((result) => ({ request, variant: result.trailers['x-verdict-variant'] }));
+                }),
+              )),
+            );
+          }
+          candidateShares.push(
+            batch.filter((b) => b.variant === 'candidate').length / batch.length,
+          );
+          await ingest.recordOutcomes({
+            outcomes: batch
+              .filter((b) => b.variant === 'stable' || b.variant === 'candidate')
+              .map((b, i) => ({
+                eventId: `outcome-${b.request}`,
+                subject: { case: 'requestId' as const, value: b.request },
+                metric: 'correct',
+                value: b.variant === 'candidate' || i % 5 !== 0 ? 1 : 0,
+              })),
+          });
+          const { experiment } = await experiments.getExperiment({ id });
+          return experiment?.state === experimentsV1.ExperimentState.CONCLUDED ? true : undefined;
+        },
+        2 * SETTLE_MS,
+      );
+      const concluded = JSON.parse(
+        (await cli('experiment', 'show', id, '--json', ...analyzer)).stdout,
+      );
       expect(concluded.experiment.winner).toBe('candidate');
       const actions = (concluded.decisions as { action: string; actor: string }[])
         .map((d) => d.action)
@@ -611,8 +629,9 @@ describe('routing through the dev stack', () => {
       ]);
     } finally {
       ingest.close();
+      experiments.close();
     }
-  });
+  }, 180_000);
 
   it('a shadow experiment: spam:1 answers, spam:2 gets copies, and verdict experiment results shows the comparisons', async () => {
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
