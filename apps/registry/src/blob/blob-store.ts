@@ -90,9 +90,10 @@ export function createBlobStore(options: BlobStoreOptions): BlobStore {
       return { removedTemporary: leftovers.length };
     },
     async create(dataKey) {
+      const encryptor = new ChunkEncryptor(await importChunkKey(dataKey), chunkBytes);
       const tmpPath = join(tmpDir, `${randomUUID()}.part`);
       const handle = await open(tmpPath, 'wx', 0o600);
-      return createWriter(handle, tmpPath, new ChunkEncryptor(dataKey, chunkBytes), pathOf);
+      return createWriter(handle, tmpPath, encryptor, pathOf);
     },
     async has(sha256) {
       try {
@@ -219,14 +220,22 @@ async function createReader(
   const layout = blobLayout(size, parseBlobHeader(header, what), what);
   const key = await importChunkKey(dataKey);
   const record = layout.chunkBytes + TAG_BYTES;
-  /** Reads and opens chunk `index`; each has its own buffer, as several are in flight. */
+  // Read buffers not in use: WebCrypto copies a record before `decrypt` returns, so a buffer is
+  // free again as soon as its chunk is handed to be opened; at most CHUNKS_IN_FLIGHT ever exist.
+  const spare: Buffer[] = [];
+  /** Reads chunk `index` and starts opening it. */
   const readChunk = async (index: number): Promise<Buffer> => {
     const start = BLOB_HEADER_BYTES + index * record;
     const length = Math.min(record, size - start);
-    const buffer = Buffer.allocUnsafe(length);
-    const got = await handle.read(buffer, 0, length, start);
-    if (got.bytesRead !== length) throw new DataLossError(`${what}: chunk ${index} is cut short`);
-    return openChunk(key, header, index, index === layout.chunkCount - 1, buffer, what);
+    const buffer = spare.pop() ?? Buffer.allocUnsafe(record);
+    try {
+      const got = await handle.read(buffer, 0, length, start);
+      if (got.bytesRead !== length) throw new DataLossError(`${what}: chunk ${index} is cut short`);
+      const last = index === layout.chunkCount - 1;
+      return openChunk(key, header, index, last, buffer.subarray(0, length), what);
+    } finally {
+      spare.push(buffer);
+    }
   };
   return {
     plaintextBytes: layout.plaintextBytes,

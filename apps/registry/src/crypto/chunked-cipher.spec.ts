@@ -6,7 +6,7 @@ const CHUNK = 1000;
 
 /** Seals `plaintext` fed in pieces of `piece` bytes through one reused buffer. */
 async function seal(dataKey: Buffer, plaintext: Buffer, piece: number) {
-  const encryptor = new ChunkEncryptor(dataKey, CHUNK);
+  const encryptor = new ChunkEncryptor(await importChunkKey(dataKey), CHUNK);
   const reused = Buffer.alloc(piece);
   const sealing: Promise<Buffer>[] = [];
   for (let at = 0; at < plaintext.length; at += piece) {

@@ -104,16 +104,15 @@ function gcmParams(header: Buffer, index: number, last: boolean): webcrypto.AesG
  */
 export class ChunkEncryptor {
   readonly header: Buffer;
-  private readonly key: Promise<ChunkKey>;
-  private pending: Buffer;
+  private readonly pending: Buffer;
   private fill = 0;
   private index = 0;
 
-  constructor(dataKey: Uint8Array, chunkBytes: number) {
+  constructor(
+    private readonly key: ChunkKey,
+    chunkBytes: number,
+  ) {
     this.header = blobHeader(chunkBytes);
-    this.key = importChunkKey(dataKey);
-    // A bad key fails every seal; until one is asked for, the rejection is not unhandled.
-    this.key.catch(() => undefined);
     this.pending = Buffer.allocUnsafe(chunkBytes);
   }
 
@@ -126,9 +125,7 @@ export class ChunkEncryptor {
     let offset = 0;
     while (offset < data.length) {
       if (this.fill === this.pending.length) {
-        // The chunk goes to be sealed as it is; the next one fills a new buffer.
         out.push(this.seal(this.pending, false));
-        this.pending = Buffer.allocUnsafe(this.pending.length);
         this.fill = 0;
       }
       const n = Math.min(this.pending.length - this.fill, data.length - offset);
@@ -144,17 +141,22 @@ export class ChunkEncryptor {
     return this.seal(this.pending.subarray(0, this.fill), true);
   }
 
-  /** `plaintext` must stay unchanged until the record is sealed. */
+  /**
+   * WebCrypto copies `plaintext` before `encrypt` returns (the job then runs on the thread
+   * pool), so `pending` can be refilled at once: one chunk buffer serves the whole blob.
+   */
   private seal(plaintext: Buffer, last: boolean): Promise<Buffer> {
     const params = gcmParams(this.header, this.index, last);
     this.index += 1;
-    const sealed = this.key.then((key) => webcrypto.subtle.encrypt(params, key, plaintext));
-    return sealed.then((record) => Buffer.from(record));
+    return webcrypto.subtle
+      .encrypt(params, this.key, plaintext)
+      .then((record) => Buffer.from(record));
   }
 }
 
 /**
- * Decrypts and authenticates chunk `index` of a blob (`record` = ciphertext || tag).
+ * Decrypts and authenticates chunk `index` of a blob (`record` = ciphertext || tag). `record`
+ * is copied before this returns, so the caller may reuse it at once.
  * @throws DataLossError when it does not authenticate
  */
 export async function openChunk(
