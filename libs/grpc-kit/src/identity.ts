@@ -1,3 +1,4 @@
+import { TLSSocket } from 'node:tls';
 import { UnauthenticatedError } from '@verdict/errors';
 import {
   bearerToken,
@@ -6,7 +7,7 @@ import {
   spiffeIdFromCertificate,
   type Principal,
 } from '@verdict/security';
-import type { CallState } from './call-state';
+import type { CallState, ServerSurfaceCall } from './call-state';
 import type { ServerInterceptor } from './interceptors';
 
 /** Verifies a bearer token into a user principal (see `createJwtVerifier` in @verdict/security). */
@@ -53,20 +54,54 @@ export async function resolvePrincipal(
 const PEER_ID_CACHE_SIZE = 1024;
 const peerIds = new Map<string, string>();
 
+/**
+ * SPIFFE ids by connection. Even reading the certificate (getPeerCertificate builds an object
+ * with three fingerprints on every call) was the largest single cost left in a model server's
+ * call. A connection's certificate cannot change: Node's HTTP/2 turns TLS renegotiation off on
+ * every socket it serves. The entry goes when the socket does.
+ */
+const connectionIds = new WeakMap<TLSSocket, string>();
+
 function peerSpiffeId(call: CallState): string {
+  const socket = tlsSocketOf(call.call);
+  const known = socket === undefined ? undefined : connectionIds.get(socket);
+  if (known !== undefined) return known;
   const certificate = call.call.getAuthContext().sslPeerCertificate;
   if (certificate === undefined || certificate.raw === undefined) {
     throw new UnauthenticatedError('no client certificate was presented');
   }
-  const cached = peerIds.get(certificate.fingerprint256);
-  if (cached !== undefined) return cached;
-  const id = spiffeIdFromCertificate(certificate.raw);
+  let id = peerIds.get(certificate.fingerprint256);
   if (id === undefined) {
-    throw new UnauthenticatedError('the client certificate carries no spiffe:// URI SAN');
+    id = spiffeIdFromCertificate(certificate.raw);
+    if (id === undefined) {
+      throw new UnauthenticatedError('the client certificate carries no spiffe:// URI SAN');
+    }
+    if (peerIds.size >= PEER_ID_CACHE_SIZE) peerIds.delete(peerIds.keys().next().value as string);
+    peerIds.set(certificate.fingerprint256, id);
   }
-  if (peerIds.size >= PEER_ID_CACHE_SIZE) peerIds.delete(peerIds.keys().next().value as string);
-  peerIds.set(certificate.fingerprint256, id);
+  if (socket !== undefined) connectionIds.set(socket, id);
   return id;
+}
+
+/** What {@link tlsSocketOf} reads of grpc-js's internal call objects. */
+interface InternalCall {
+  stream?: { session?: { socket?: unknown } };
+  nextCall?: InternalCall;
+}
+
+/**
+ * The TLS socket a call arrived on, or undefined. grpc-js (1.14) keeps it at
+ * `call.call(.nextCall)*.stream.session.socket`, which is not public API: should that change,
+ * this finds nothing and every call reads its certificate through getAuthContext again.
+ */
+function tlsSocketOf(call: ServerSurfaceCall): TLSSocket | undefined {
+  let at = (call as unknown as { call?: InternalCall }).call;
+  for (let hop = 0; hop < 8 && at !== undefined; hop++) {
+    const socket = at.stream?.session?.socket;
+    if (socket instanceof TLSSocket) return socket;
+    at = at.nextCall;
+  }
+  return undefined;
 }
 
 function forwardedSpiffeId(call: CallState): string {

@@ -1,3 +1,4 @@
+import { TLSSocket } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import { createAuthorizer, createJwtVerifier, parsePolicy } from '@verdict/security';
@@ -89,6 +90,39 @@ describe('kit server security', () => {
 
   it('accepts a client certificate from the platform CA', async () => {
     await expect(append(pki.client())).resolves.toMatchObject({ treeSize: 1n });
+  });
+
+  it("keeps each connection's own identity over many interleaved calls", async () => {
+    const open = (transport: ClientTransportOptions) =>
+      createClient(auditV1.AuditService, { address, transport, defaultTimeoutMs: 3000 });
+    const tester = open(pki.client());
+    const beta = open(pki.client('beta'));
+    // The server reads each connection's certificate once, not once per call: after the first
+    // round (handshakes included) no call reads a certificate again.
+    const reads = jest.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+    let readsAfterFirstRound = 0;
+    try {
+      for (let i = 0; i < 5; i++) {
+        if (i === 1) readsAfterFirstRound = reads.mock.calls.length;
+        const [allowed, denied] = await Promise.allSettled([
+          tester.append({ records: [{ id: `keep-${i}` }] }),
+          beta.append({ records: [{ id: `keep-beta-${i}` }] }),
+        ]);
+        expect(allowed).toMatchObject({ status: 'fulfilled' });
+        expect(denied).toMatchObject({
+          status: 'rejected',
+          reason: {
+            code: status.PERMISSION_DENIED,
+            details: expect.stringContaining('spiffe://verdict.local/ns/default/sa/beta'),
+          },
+        });
+      }
+      expect(reads.mock.calls.length).toBe(readsAfterFirstRound);
+    } finally {
+      reads.mockRestore();
+      tester.close();
+      beta.close();
+    }
   });
 
   it('refuses a plaintext client at the handshake', async () => {
