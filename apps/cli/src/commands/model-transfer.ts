@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { DataLossError, InvalidArgumentError } from '@verdict/errors';
 import type { registryV1 } from '@verdict/proto';
 import type { RegistryClient } from './model-client';
@@ -117,6 +117,7 @@ export async function downloadToFile(
       hash.update(chunk);
   }
   const handle = await open(partial, existing > 0 ? 'r+' : 'w');
+  const writes: Promise<void>[] = [];
   let header: registryV1.DownloadHeader | undefined;
   let position = existing;
   try {
@@ -145,14 +146,21 @@ export async function downloadToFile(
           throw new DataLossError('the download sent bytes before its header');
         const chunk = message.content.value;
         hash.update(chunk);
-        await handle.write(chunk, 0, chunk.length, position);
+        // Each chunk goes to its own offset, so the next one can be received and hashed while
+        // the disk takes this one; a few writes in flight bound the memory held.
+        const write = writeAt(handle, chunk, position);
+        write.catch(() => undefined); // surfaces from the awaits below, never unhandled
+        writes.push(write);
         position += chunk.length;
+        while (writes.length > WRITES_IN_FLIGHT) await writes.shift();
         options.onProgress?.(position);
       }
     }
     if (header === undefined) throw new DataLossError('the download ended without a header');
+    await Promise.all(writes.splice(0));
     await handle.sync();
   } finally {
+    await Promise.allSettled(writes);
     await handle.close();
   }
   const sizeBytes = Number(header.sizeBytes);
@@ -169,6 +177,15 @@ export async function downloadToFile(
   }
   await rename(partial, out);
   return { version: header.version!, sha256, sizeBytes, resumedFromBytes: existing };
+}
+
+/** Downloaded chunks being written at once by {@link downloadToFile}. */
+const WRITES_IN_FLIGHT = 4;
+
+/** Writes all of `chunk` at `position`. */
+async function writeAt(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  const { bytesWritten } = await handle.write(chunk, 0, chunk.length, position);
+  if (bytesWritten !== chunk.length) throw new Error(`short write at byte ${position}`);
 }
 
 /** Parses `name`, `name@alias` or `name:version`. */
