@@ -6,6 +6,7 @@ import {
   experimental,
 } from '@grpc/grpc-js';
 import { spiffeIdFromCertificate } from '@verdict/security';
+import { changedOnly } from './changed-only-provider';
 
 /** Files of a mutual-TLS identity. They are re-read on change, so rotation needs no restart. */
 export interface MutualTlsFiles {
@@ -39,15 +40,19 @@ const DEFAULT_RELOAD_INTERVAL_MS = 5000;
 function watchFiles(files: MutualTlsFiles) {
   const refreshIntervalMs = files.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS;
   return {
-    identity: new experimental.FileWatcherCertificateProvider({
-      certificateFile: files.certFile,
-      privateKeyFile: files.keyFile,
-      refreshIntervalMs,
-    }),
-    ca: new experimental.FileWatcherCertificateProvider({
-      caCertificateFile: files.caFile,
-      refreshIntervalMs,
-    }),
+    identity: changedOnly(
+      new experimental.FileWatcherCertificateProvider({
+        certificateFile: files.certFile,
+        privateKeyFile: files.keyFile,
+        refreshIntervalMs,
+      }),
+    ),
+    ca: changedOnly(
+      new experimental.FileWatcherCertificateProvider({
+        caCertificateFile: files.caFile,
+        refreshIntervalMs,
+      }),
+    ),
   };
 }
 
