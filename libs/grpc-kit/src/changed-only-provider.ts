@@ -13,6 +13,20 @@ const sameBytes = (a: Fingerprint | undefined, b: Fingerprint) =>
     ? a === b
     : a.length === b.length && a.every((part, i) => part.equals(b[i])));
 
+/** Wraps `listener` so that it hears an update only when its bytes differ from the last one. */
+function onlyChanges<U>(
+  listener: (update: U | null) => void,
+  bytesOf: (update: U) => Buffer[],
+): (update: U | null) => void {
+  let last: Fingerprint | undefined;
+  return (update) => {
+    const next = update === null ? null : bytesOf(update);
+    if (sameBytes(last, next)) return;
+    last = next;
+    listener(update);
+  };
+}
+
 /**
  * A certificate provider that passes on an update only when its bytes differ from the last one
  * it passed to that listener. grpc-js's file watcher reports every periodic read, changed or not,
@@ -25,38 +39,24 @@ export function changedOnly(inner: Provider): Provider {
   const identity = new Map<IdentityListener, IdentityListener>();
   return {
     addCaCertificateListener(listener) {
-      let last: Fingerprint | undefined;
-      const filtered: CaListener = (update) => {
-        const next = update === null ? null : [update.caCertificate];
-        if (sameBytes(last, next)) return;
-        last = next;
-        listener(update);
-      };
+      const filtered = onlyChanges(listener, (update) => [update.caCertificate]);
       ca.set(listener, filtered);
       inner.addCaCertificateListener(filtered);
     },
     removeCaCertificateListener(listener) {
       const filtered = ca.get(listener);
-      if (filtered === undefined) return;
       ca.delete(listener);
-      inner.removeCaCertificateListener(filtered);
+      if (filtered !== undefined) inner.removeCaCertificateListener(filtered);
     },
     addIdentityCertificateListener(listener) {
-      let last: Fingerprint | undefined;
-      const filtered: IdentityListener = (update) => {
-        const next = update === null ? null : [update.certificate, update.privateKey];
-        if (sameBytes(last, next)) return;
-        last = next;
-        listener(update);
-      };
+      const filtered = onlyChanges(listener, (update) => [update.certificate, update.privateKey]);
       identity.set(listener, filtered);
       inner.addIdentityCertificateListener(filtered);
     },
     removeIdentityCertificateListener(listener) {
       const filtered = identity.get(listener);
-      if (filtered === undefined) return;
       identity.delete(listener);
-      inner.removeIdentityCertificateListener(filtered);
+      if (filtered !== undefined) inner.removeIdentityCertificateListener(filtered);
     },
   };
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { initDevPki, type DevPki } from '@verdict/security';
 import { createLogger } from '@verdict/telemetry';
@@ -17,6 +17,17 @@ import { recordExperiment, type RecordedExperiment } from './testing/recorded-ex
 const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
 
 /** What a uPlot chart holds: series labels and their values (x first). */
+/** Waits until the page has completed `count` refreshes of its data. */
+async function waitForUpdates(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (n) =>
+      (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
+        .updates >= n,
+    count,
+    { timeout: 20_000 },
+  );
+}
+
 interface PlottedChart {
   labels: string[];
   data: (number | null)[][];
@@ -79,13 +90,7 @@ describe('dashboard in headless Chromium', () => {
     const response = await page.goto(`${dashboard.url}/experiments/exp-spam-ab`);
     expect(response?.status()).toBe(200);
     // Two completed refreshes: the first load and one live update.
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
-          .updates >= 2,
-      undefined,
-      { timeout: 20_000 },
-    );
+    await waitForUpdates(page, 2);
     const charts = await page.evaluate(() => {
       const state = (
         globalThis as unknown as {
@@ -158,13 +163,7 @@ describe('dashboard in headless Chromium', () => {
     const context = await certificateContext();
     const page = await context.newPage();
     await page.goto(`${dashboard.url}/experiments/exp-spam-ab`);
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
-          .updates >= 1,
-      undefined,
-      { timeout: 20_000 },
-    );
+    await waitForUpdates(page, 1);
     // The page's own chart helper, fed what a first window gives: one time, one value.
     const span = await page.evaluate(async () => {
       const w = globalThis as unknown as {
@@ -227,11 +226,7 @@ describe('dashboard in headless Chromium', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${failing.url}/experiments/exp-spam-ab`);
-      await page.waitForFunction(
-        () =>
-          (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
-            .updates >= 1,
-      );
+      await waitForUpdates(page, 1);
       const state = await page.evaluate(() => {
         const dashboard = (
           globalThis as unknown as {
@@ -263,11 +258,7 @@ describe('dashboard in headless Chromium', () => {
     });
     const page = await withToken.newPage();
     expect((await page.goto(`${dashboard.url}/`))?.status()).toBe(200);
-    await page.waitForFunction(
-      () =>
-        (globalThis as unknown as { verdictDashboard?: { updates: number } }).verdictDashboard!
-          .updates >= 1,
-    );
+    await waitForUpdates(page, 1);
     expect(await page.locator('#experiments tbody a').allTextContents()).toEqual(['spam v1 vs v2']);
     await withToken.close();
   }, 30_000);
