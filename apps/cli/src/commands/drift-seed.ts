@@ -1,7 +1,9 @@
 import { buildReferenceProfile } from '@verdict/drift';
+import { Code } from '@verdict/errors';
 import { createSpamFeaturizer, splitSpamMessages, SPAM_CORPUS } from '@verdict/model-zoo';
 import type { driftV1 } from '@verdict/proto';
 import type { DriftClient } from './drift';
+import { rpcCodeOf } from './model-client';
 
 /**
  * The reference profile of a demo spam model's `features` input: the training split of the
@@ -25,11 +27,29 @@ export function spamReferenceProfile(version: string): driftV1.ReferenceProfile 
   });
 }
 
-/** Puts the profiles of spam:1 and spam:2 (the same data, so a second run changes nothing). */
-export async function seedSpamProfiles(client: DriftClient, versions = ['1', '2']): Promise<void> {
-  // Both versions take the same features from the same training split: featurize once.
-  const profile = spamReferenceProfile(versions[0]);
+/**
+ * Puts the profiles of spam:1 and spam:2 that the analyzer does not hold yet. Featurizing the
+ * training split takes a couple of seconds, so a restart of the dev stack (whose analyzer keeps
+ * its profiles in its data directory) skips it; a profile already there is never replaced.
+ */
+export async function seedSpamProfiles(
+  client: DriftClient,
+  versions = ['1', '2'],
+  profileOf: (version: string) => driftV1.ReferenceProfile = spamReferenceProfile,
+): Promise<void> {
+  const missing: string[] = [];
   for (const version of versions) {
+    try {
+      await client.getReferenceProfile({ model: 'spam', version });
+    } catch (error) {
+      if (rpcCodeOf(error) !== Code.NOT_FOUND) throw error;
+      missing.push(version);
+    }
+  }
+  if (missing.length === 0) return;
+  // Both versions take the same features from the same training split: featurize once.
+  const profile = profileOf(missing[0]);
+  for (const version of missing) {
     await client.putReferenceProfile({ profile: { ...profile, version } });
   }
 }
