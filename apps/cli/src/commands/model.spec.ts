@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runService, type RunningService } from '@verdict/grpc-kit';
 import { buildMlp } from '@verdict/model-zoo';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
-import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
 import { readConfig } from '../../../registry/src/config';
 import { createRegistryService } from '../../../registry/src/registry-service';
+import { createServiceTestBed, type ServiceTestBed } from '../testing/service-test-bed';
 import { modelCommand, type ModelFlags } from './model';
 
 const POLICY = `
@@ -21,7 +20,7 @@ bindings:
 
 /** A real registry over mutual TLS (as registry-service.spec.ts starts it), driven by the CLI. */
 describe('verdict model', () => {
-  let pki: TestPki;
+  let bed: ServiceTestBed;
   let dir: string;
   let pkiDir: string;
   let service: RunningService;
@@ -32,28 +31,9 @@ describe('verdict model', () => {
   >;
 
   beforeAll(async () => {
-    pki = await createTestPki();
-    dir = await mkdtemp(join(tmpdir(), 'verdict-cli-model-'));
-    await writeFile(join(dir, 'policy.yaml'), POLICY);
-    // The CLI reads the local user's certificate as developer.pem, as `verdict pki init` writes it.
-    pkiDir = join(dir, 'pki');
-    const client = pki.client('tester') as { caFile: string; certFile: string; keyFile: string };
-    await mkdir(pkiDir);
-    await copyFile(client.caFile, join(pkiDir, 'ca.pem'));
-    await copyFile(client.certFile, join(pkiDir, 'developer.pem'));
-    await copyFile(client.keyFile, join(pkiDir, 'developer.key'));
-    const tls = pki.server('alpha');
-    const config = readConfig({
-      VERDICT_GRPC_PORT: '0',
-      VERDICT_OPS_PORT: '0',
-      VERDICT_TLS_CA_FILE: tls.caFile,
-      VERDICT_TLS_CERT_FILE: tls.certFile,
-      VERDICT_TLS_KEY_FILE: tls.keyFile,
-      VERDICT_DATA_DIR: join(dir, 'data'),
-      VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
-      VERDICT_LOG_LEVEL: 'silent',
-      VERDICT_REGISTRY_CHUNK_BYTES: '4096',
-    });
+    bed = await createServiceTestBed('verdict-cli-model-', POLICY);
+    ({ dir, pkiDir } = bed);
+    const config = readConfig({ ...bed.serviceEnv, VERDICT_REGISTRY_CHUNK_BYTES: '4096' });
     const registry = createRegistryService();
     service = await runService({
       name: 'registry',
@@ -75,8 +55,7 @@ describe('verdict model', () => {
 
   afterAll(async () => {
     await service?.stop();
-    await pki?.remove();
-    await rm(dir, { recursive: true, force: true });
+    await bed?.remove();
   }, 20_000);
 
   async function cli(args: string[], flags: ModelFlags = {}, tty = false) {

@@ -1,13 +1,10 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@verdict/errors';
-import { runService, type MutualTlsFiles, type ServiceImpl } from '@verdict/grpc-kit';
+import { runService, type ServiceImpl } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
 import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
-import { createTestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
+import { createServiceTestBed } from './service-test-bed';
 import { readConfig } from '../../../experiment-analyzer/src/config';
 
 /** What a test can see of the fake: every request by method, and the stored experiments. */
@@ -204,29 +201,11 @@ bindings:
 
 /** Serves a fresh fake analyzer with the kit (mTLS, RBAC) on a free port, for CLI tests. */
 export async function startFakeAnalyzerService(): Promise<FakeAnalyzerService> {
-  const pki = await createTestPki();
-  const dir = await mkdtemp(join(tmpdir(), 'verdict-cli-analyzer-'));
-  await writeFile(join(dir, 'policy.yaml'), FAKE_ANALYZER_POLICY);
-  const pkiDir = join(dir, 'pki');
-  const client = pki.client('tester') as MutualTlsFiles;
-  await mkdir(pkiDir);
-  await copyFile(client.caFile, join(pkiDir, 'ca.pem'));
-  await copyFile(client.certFile, join(pkiDir, 'developer.pem'));
-  await copyFile(client.keyFile, join(pkiDir, 'developer.key'));
-  const tls = pki.server('alpha');
+  const bed = await createServiceTestBed('verdict-cli-analyzer-', FAKE_ANALYZER_POLICY);
   const fake = createFakeAnalyzer();
   const service = await runService({
     name: 'experiment-analyzer',
-    config: readConfig({
-      VERDICT_GRPC_PORT: '0',
-      VERDICT_OPS_PORT: '0',
-      VERDICT_TLS_CA_FILE: tls.caFile,
-      VERDICT_TLS_CERT_FILE: tls.certFile,
-      VERDICT_TLS_KEY_FILE: tls.keyFile,
-      VERDICT_DATA_DIR: join(dir, 'data'),
-      VERDICT_POLICY_FILE: join(dir, 'policy.yaml'),
-      VERDICT_LOG_LEVEL: 'silent',
-    }),
+    config: readConfig(bed.serviceEnv),
     permissions: EXPERIMENTS_PERMISSIONS,
     async setup({ server }) {
       server.add(experimentsV1.ExperimentService, fake.experimentService);
@@ -236,12 +215,11 @@ export async function startFakeAnalyzerService(): Promise<FakeAnalyzerService> {
   return {
     fake,
     address: `127.0.0.1:${service.grpcPort}`,
-    pkiDir,
-    dir,
+    pkiDir: bed.pkiDir,
+    dir: bed.dir,
     async stop() {
       await service.stop();
-      await pki.remove();
-      await rm(dir, { recursive: true, force: true });
+      await bed.remove();
     },
   };
 }
