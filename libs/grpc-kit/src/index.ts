@@ -18,6 +18,8 @@ export type {
   RawClient,
   ClientHandle,
 } from './client';
+/** The generated service types createClient takes, for helpers generic over services. */
+export type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 export { serverCredentials, channelCredentials } from './credentials';
 export type {
   TransportOptions,

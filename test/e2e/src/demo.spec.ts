@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createClient } from '@verdict/grpc-kit';
 import { driftV1, experimentsV1 } from '@verdict/proto';
 import { startStack, type Stack } from './harness';
 
@@ -64,14 +63,8 @@ describe('npm run demo', () => {
       expect(result.winner).toBe(control);
     }
 
-    const experiments = createClient(experimentsV1.ExperimentService, {
-      address: stack.grpc['experiment-analyzer'],
-      transport: stack.transport(),
-    });
-    const drift = createClient(driftV1.DriftService, {
-      address: stack.grpc['experiment-analyzer'],
-      transport: stack.transport(),
-    });
+    const experiments = stack.client('experiment-analyzer', experimentsV1.ExperimentService);
+    const drift = stack.client('experiment-analyzer', driftV1.DriftService);
     try {
       const { experiment } = await experiments.getExperiment({ id: result.experiment });
       expect(experiment?.state).toBe(experimentsV1.ExperimentState.CONCLUDED);

@@ -4,7 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { ClientTransportOptions } from '@verdict/grpc-kit';
+import {
+  createClient,
+  type ClientTransportOptions,
+  type GenService,
+  type GenServiceMethods,
+  type TypedClient,
+} from '@verdict/grpc-kit';
 import { freePort } from '../../../libs/grpc-kit/src/testing/free-port';
 
 /** The five services, as `verdict dev` names them. */
@@ -30,6 +36,12 @@ export interface Stack {
   readonly output: readonly string[];
   /** mTLS client transport with a certificate of this PKI: the local user's, or a service's. */
   transport(identity?: 'developer' | ServiceName): ClientTransportOptions;
+  /** A kit client of `definition` on `service`, as the local user (or the identity given). */
+  client<S extends GenServiceMethods>(
+    service: ServiceName,
+    definition: GenService<S>,
+    identity?: 'developer' | ServiceName,
+  ): TypedClient<S>;
   /** SIGINT to `verdict dev` (what Ctrl-C sends), then waits for it to exit; returns its exit code. */
   stop(): Promise<number | null>;
 }
@@ -125,19 +137,25 @@ export async function startStack(
   const pkiDir = join(dir, 'pki');
   const record = <T>(value: (name: ServiceName) => T) =>
     Object.fromEntries(SERVICE_NAMES.map((name) => [name, value(name)])) as Record<ServiceName, T>;
+  const transport = (
+    identity: 'developer' | ServiceName = 'developer',
+  ): ClientTransportOptions => ({
+    mode: 'mtls',
+    caFile: join(pkiDir, 'ca.pem'),
+    certFile: join(pkiDir, `${identity}.pem`),
+    keyFile: join(pkiDir, `${identity}.key`),
+  });
+  const grpc = record((name) => `127.0.0.1:${ports[name].grpc}`);
   return {
     dir,
     pkiDir,
     cli,
     output,
-    grpc: record((name) => `127.0.0.1:${ports[name].grpc}`),
+    grpc,
     ops: record((name) => `http://127.0.0.1:${ports[name].ops}`),
-    transport: (identity = 'developer') => ({
-      mode: 'mtls',
-      caFile: join(pkiDir, 'ca.pem'),
-      certFile: join(pkiDir, `${identity}.pem`),
-      keyFile: join(pkiDir, `${identity}.key`),
-    }),
+    transport,
+    client: (service, definition, identity) =>
+      createClient(definition, { address: grpc[service], transport: transport(identity) }),
     async stop() {
       if (cli.exitCode === null && cli.signalCode === null) {
         const exited = once(cli, 'exit');

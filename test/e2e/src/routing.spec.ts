@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { createClient } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
 import { appEntry, startStack, type Stack } from './harness';
 import { createStockOipClient, type StockOipClient, type StockTensor } from './oip-stock-client';
@@ -97,6 +96,33 @@ describe('routing through the dev stack', () => {
       encoding: 'utf8',
     });
 
+  /**
+   * `verdict experiment create <flags> --json` then `verdict experiment start --json` against the
+   * stack's analyzer: the new experiment's id and what the start printed.
+   */
+  const createAndStart = async (...flags: string[]) => {
+    const analyzer = ['--address', stack.grpc['experiment-analyzer']];
+    const created = JSON.parse(
+      (await cli('experiment', 'create', ...flags, '--json', ...analyzer)).stdout,
+    );
+    const id: string = created.experiment.id;
+    const started = JSON.parse(
+      (await cli('experiment', 'start', id, '--json', ...analyzer)).stdout,
+    );
+    return { id, started };
+  };
+
+  /** Probes with `unit` until the router routes it by experiment `id`; returns the probes sent. */
+  const untilRoutedBy = async (what: string, id: string, unit: string) => {
+    let probes = 0;
+    await until(what, async () => {
+      const { trailers } = await infer(unit);
+      probes += 1;
+      return trailers['x-verdict-experiment'] === id ? true : undefined;
+    });
+    return probes;
+  };
+
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     // Verdict's own setting: every service reads it (the model server does not read the
@@ -124,10 +150,7 @@ describe('routing through the dev stack', () => {
     for (let i = 0; i < width; i += 7) values[i] = 1;
     tensor = { name: inputs[0].name, width, values };
     // The router applies the seeded table from its watch a moment after the analyzer made it.
-    await until('the router routes spam by the demo experiment', async () => {
-      const { trailers } = await infer('warm-up');
-      return trailers['x-verdict-experiment'] === demoId ? true : undefined;
-    });
+    await untilRoutedBy('the router routes spam by the demo experiment', demoId, 'warm-up');
   }, 240_000);
 
   afterAll(async () => {
@@ -352,30 +375,20 @@ describe('routing through the dev stack', () => {
       'Registry: pushed spam versions 1 and 2, spam@production -> 1 (a promotion moves it)',
     );
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
-    const created = JSON.parse(
-      (
-        await cli(
-          'experiment',
-          'create',
-          '--name',
-          'promote-e2e',
-          '--team',
-          'demo',
-          '--model',
-          'spam',
-          '--variant',
-          'control=1:50',
-          '--variant',
-          'treatment=2:50',
-          '--metric',
-          'correct',
-          '--json',
-          ...analyzer,
-        )
-      ).stdout,
+    const { id } = await createAndStart(
+      '--name',
+      'promote-e2e',
+      '--team',
+      'demo',
+      '--model',
+      'spam',
+      '--variant',
+      'control=1:50',
+      '--variant',
+      'treatment=2:50',
+      '--metric',
+      'correct',
     );
-    const id: string = created.experiment.id;
-    await cli('experiment', 'start', id, ...analyzer);
     const promoted = JSON.parse(
       (await cli('experiment', 'promote', id, '--json', ...analyzer)).stdout,
     );
@@ -405,36 +418,24 @@ describe('routing through the dev stack', () => {
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
     // Version 3 of spam exists nowhere, so every request the treatment gets fails (NOT_FOUND
     // from the model server); the analyzer only sees that through the router's exposure events.
-    const created = JSON.parse(
-      (
-        await cli(
-          'experiment',
-          'create',
-          '--name',
-          'broken-treatment',
-          '--team',
-          'demo',
-          '--model',
-          'spam',
-          '--variant',
-          'control=1:50',
-          '--variant',
-          'broken=3:50',
-          '--metric',
-          'correct',
-          '--guardrail',
-          'error_rate=0.01',
-          '--interval',
-          '2s',
-          '--auto-apply',
-          '--json',
-          ...analyzer,
-        )
-      ).stdout,
-    );
-    const id: string = created.experiment.id;
-    const started = JSON.parse(
-      (await cli('experiment', 'start', id, '--json', ...analyzer)).stdout,
+    const { id, started } = await createAndStart(
+      '--name',
+      'broken-treatment',
+      '--team',
+      'demo',
+      '--model',
+      'spam',
+      '--variant',
+      'control=1:50',
+      '--variant',
+      'broken=3:50',
+      '--metric',
+      'correct',
+      '--guardrail',
+      'error_rate=0.01',
+      '--interval',
+      '2s',
+      '--auto-apply',
     );
     expect(started.experiment.state).toBe('EXPERIMENT_STATE_RUNNING');
     const units = Array.from({ length: 200 }, (_, i) => `broken-${i}`);
@@ -515,56 +516,37 @@ describe('routing through the dev stack', () => {
       '--address',
       stack.grpc.registry,
     );
-    const created = JSON.parse(
-      (
-        await cli(
-          'experiment',
-          'create',
-          '--name',
-          'canary-e2e',
-          '--team',
-          'demo',
-          '--model',
-          'spam',
-          '--kind',
-          'canary',
-          '--variant',
-          'stable=1:90',
-          '--variant',
-          'candidate=2:10',
-          '--metric',
-          'correct',
-          '--canary-step',
-          '0.2',
-          '--canary-max-weight',
-          '0.5',
-          '--min-sample-size',
-          '30',
-          '--interval',
-          '1s',
-          '--auto-apply',
-          '--json',
-          ...analyzer,
-        )
-      ).stdout,
+    const { id } = await createAndStart(
+      '--name',
+      'canary-e2e',
+      '--team',
+      'demo',
+      '--model',
+      'spam',
+      '--kind',
+      'canary',
+      '--variant',
+      'stable=1:90',
+      '--variant',
+      'candidate=2:10',
+      '--metric',
+      'correct',
+      '--canary-step',
+      '0.2',
+      '--canary-max-weight',
+      '0.5',
+      '--min-sample-size',
+      '30',
+      '--interval',
+      '1s',
+      '--auto-apply',
     );
-    const id: string = created.experiment.id;
-    await cli('experiment', 'start', id, ...analyzer);
-    await until('the router routing by the canary', async () => {
-      const { trailers } = await infer('canary-probe');
-      return trailers['x-verdict-experiment'] === id ? true : undefined;
-    });
+    await untilRoutedBy('the router routing by the canary', id, 'canary-probe');
     // A client reporting outcomes later, by request id: the candidate is always right, the
     // stable version four times in five. The state is read over gRPC each round (a CLI process
     // per round made rounds slow enough on a loaded 2-core machine to miss the deadline).
-    const ingest = createClient(experimentsV1.IngestService, {
-      address: stack.grpc['experiment-analyzer'],
-      transport: stack.transport(),
-    });
-    const experiments = createClient(experimentsV1.ExperimentService, {
-      address: stack.grpc['experiment-analyzer'],
-      transport: stack.transport(),
-    });
+    const ingest = stack.client('experiment-analyzer', experimentsV1.IngestService);
+    const experiments = stack.client('experiment-analyzer', experimentsV1.ExperimentService);
     let round = 0;
     const candidateShares: number[] = [];
     try {
@@ -635,38 +617,27 @@ describe('routing through the dev stack', () => {
 
   it('a shadow experiment: spam:1 answers, spam:2 gets copies, and verdict experiment results shows the comparisons', async () => {
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
-    const created = JSON.parse(
-      (
-        await cli(
-          'experiment',
-          'create',
-          '--name',
-          'shadow-e2e',
-          '--team',
-          'demo',
-          '--model',
-          'spam',
-          '--kind',
-          'shadow',
-          '--variant',
-          'primary=1',
-          '--shadow',
-          'mirror=2:1',
-          '--metric',
-          'correct',
-          '--json',
-          ...analyzer,
-        )
-      ).stdout,
+    const { id } = await createAndStart(
+      '--name',
+      'shadow-e2e',
+      '--team',
+      'demo',
+      '--model',
+      'spam',
+      '--kind',
+      'shadow',
+      '--variant',
+      'primary=1',
+      '--shadow',
+      'mirror=2:1',
+      '--metric',
+      'correct',
     );
-    const id: string = created.experiment.id;
-    await cli('experiment', 'start', id, ...analyzer);
-    let probes = 0;
-    await until('the router routing by the shadow experiment', async () => {
-      const { trailers } = await infer('shadow-probe');
-      probes += 1;
-      return trailers['x-verdict-experiment'] === id ? true : undefined;
-    });
+    const probes = await untilRoutedBy(
+      'the router routing by the shadow experiment',
+      id,
+      'shadow-probe',
+    );
     // In batches below the router's bound on shadow copies in flight (64), so none is dropped.
     const answers: Awaited<ReturnType<typeof infer>>[] = [];
     for (let i = 0; i < 60; i += CONCURRENCY) {

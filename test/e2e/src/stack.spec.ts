@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { status } from '@grpc/grpc-js';
-import { createClient } from '@verdict/grpc-kit';
 import { auditV1, health, inference } from '@verdict/proto';
 import {
   SERVICE_NAMES,
@@ -26,10 +25,7 @@ describe('the dev stack (verdict dev) as real processes', () => {
   it.each(SERVICE_NAMES)(
     '%s answers Health/Check SERVING over mTLS with the dev client certificate',
     async (name) => {
-      const client = createClient(health.Health, {
-        address: stack.grpc[name],
-        transport: stack.transport(),
-      });
+      const client = stack.client(name, health.Health);
       try {
         const response = await client.check({ service: '' });
         expect(response.status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
@@ -62,10 +58,7 @@ describe('the dev stack (verdict dev) as real processes', () => {
   );
 
   it('counts RPCs in the RED metrics', async () => {
-    const client = createClient(health.Health, {
-      address: stack.grpc.audit,
-      transport: stack.transport(),
-    });
+    const client = stack.client('audit', health.Health);
     await client.check({ service: '' });
     client.close();
     const body = await (await fetch(`${stack.ops.audit}/metrics`)).text();
@@ -75,10 +68,7 @@ describe('the dev stack (verdict dev) as real processes', () => {
   });
 
   it('the router answers ServerLive and ServerReady for itself (a routing table and a healthy pool)', async () => {
-    const client = createClient(inference.GRPCInferenceService, {
-      address: stack.grpc.router,
-      transport: stack.transport(),
-    });
+    const client = stack.client('router', inference.GRPCInferenceService);
     try {
       expect(await client.serverLive({})).toMatchObject({ live: true });
       expect(await client.serverReady({})).toMatchObject({ ready: true });
@@ -88,10 +78,7 @@ describe('the dev stack (verdict dev) as real processes', () => {
   });
 
   it('serves the demo spam models from the model server', async () => {
-    const client = createClient(inference.GRPCInferenceService, {
-      address: stack.grpc['model-server'],
-      transport: stack.transport(),
-    });
+    const client = stack.client('model-server', inference.GRPCInferenceService);
     for (const version of ['1', '2']) {
       expect(await client.modelReady({ name: 'spam', version })).toMatchObject({ ready: true });
     }
@@ -99,10 +86,7 @@ describe('the dev stack (verdict dev) as real processes', () => {
   });
 
   it('refuses a service identity without the permission, naming method and principal', async () => {
-    const client = createClient(auditV1.AuditService, {
-      address: stack.grpc.audit,
-      transport: stack.transport('model-server'),
-    });
+    const client = stack.client('audit', auditV1.AuditService, 'model-server');
     const failure = client.query({});
     await expect(failure).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     const details = await failure.catch((error: { details: string }) => error.details);
