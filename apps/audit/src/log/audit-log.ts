@@ -1,13 +1,15 @@
 /**
  * The audit log: segment files for durability, an in-memory Merkle tree for proofs, and an id
  * index for idempotency. Appends are group-committed: while one batch is being written and
- * fsynced, new records gather into the next one, and each caller is answered once the batch
- * holding its records is durable. Only durable records enter the tree.
+ * fsynced, and hashed on a worker thread, new records gather into the next one; each caller is
+ * answered once the batch holding its records is durable and in the tree. Only durable records
+ * enter the tree.
  */
 import { decodeRecord, leafHash } from '@verdict/audit-client';
 import { DataLossError, UnavailableError } from '@verdict/errors';
 import type { auditV1 } from '@verdict/proto';
 import { createMerkleTree, type MerkleTree } from '../merkle/merkle-tree';
+import { createTreeHasher } from '../merkle/tree-hasher';
 import { encodeBatch } from './batch-encoder';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from './record-limits';
 import { openSegmentStore, type RecoveryReport } from './segment-store';
@@ -52,7 +54,7 @@ export interface AuditLog {
   readonly size: number;
   readonly tree: MerkleTree;
   readonly recovery: RecoveryReport;
-  /** Appends records, answering once they are durable. */
+  /** Appends records, answering once they are durable and in the tree. */
   append(records: readonly auditV1.Record[]): Promise<AppendOutcome[]>;
   /** The index of a durable record id. */
   indexOf(id: string): number | undefined;
@@ -70,7 +72,6 @@ interface Pending {
   count: number;
   /** Payload parts, each a run of consecutive records of one call in payload framing. */
   parts: Buffer[];
-  hashes: Buffer[];
   done: Promise<void>;
   resolve(): void;
   reject(error: unknown): void;
@@ -97,6 +98,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   let writing: Pending | undefined;
   let nextIndex = store.count;
   let failure: Error | undefined;
+  const hasher = createTreeHasher();
 
   const newBatch = (first: number): Pending => {
     let resolve!: () => void;
@@ -106,7 +108,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       reject = rej;
     });
     done.catch(() => undefined);
-    return { first, count: 0, parts: [], hashes: [], done, resolve, reject };
+    return { first, count: 0, parts: [], done, resolve, reject };
   };
 
   /** The batch, written or waiting, that holds the not yet durable record `index`. */
@@ -120,12 +122,20 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       const batch = queued.shift()!;
       writing = batch;
       const started = process.hrtime.bigint();
+      // The batch is hashed while it is written; it joins the tree only once it is durable.
+      const hashing = hasher.extend(tree.size, tree.frontier(), batch.parts);
+      hashing.catch(() => undefined);
+      let syncSeconds: number;
+      let extension;
       try {
         await store.append(batch.parts);
+        syncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        extension = await hashing;
       } catch (error) {
-        // After a failed write or fsync the file's state is unknown: stop, let a restart recover.
+        // After a failed write or fsync the file's state is unknown, and a durable batch that
+        // could not be hashed is missing from the tree: stop, let a restart recover.
         failure = new UnavailableError(
-          'the audit log could not write a batch; it must be restarted',
+          'the audit log could not write or hash a batch; it must be restarted',
           { cause: error },
         );
         batch.reject(failure);
@@ -133,13 +143,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         writing = undefined;
         return;
       }
-      for (const hash of batch.hashes) tree.append(hash);
+      tree.appendExtension(extension);
       writing = undefined;
-      options.onCommit?.({
-        records: batch.count,
-        treeSize: tree.size,
-        syncSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-      });
+      options.onCommit?.({ records: batch.count, treeSize: tree.size, syncSeconds });
       batch.resolve();
     }
   }
@@ -184,7 +190,6 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         if (runStart < 0) runStart = position;
         const index = nextIndex++;
         ids.set(id, index);
-        open.hashes.push(encoded.hashes[position]);
         open.count += 1;
         outcomes[position] = { id, index, duplicate: false };
         waitFor(open);
@@ -216,6 +221,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     close: async () => {
       while (writing !== undefined || queued.length > 0)
         await new Promise((resolve) => setTimeout(resolve, 1));
+      await hasher.close();
       await store.close();
     },
   };

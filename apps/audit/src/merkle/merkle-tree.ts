@@ -7,12 +7,21 @@
 import { hash } from 'node:crypto';
 import { EMPTY_ROOT, HASH_BYTES, nodeHash } from '@verdict/audit-client';
 import { InvalidArgumentError } from '@verdict/errors';
+import { levelCounts, type Frontier, type TreeExtension } from './tree-extension';
 
 /** An append-only Merkle tree of leaf hashes. */
 export interface MerkleTree {
   readonly size: number;
   /** Appends a leaf hash (SHA-256(0x00 || leaf)). */
   append(leafHash: Uint8Array): void;
+  /** The left siblings that leaves appended next pair with, for {@link extendTree}. */
+  frontier(): Frontier;
+  /**
+   * Appends the leaves of an extension computed from this tree's current size and frontier,
+   * copying its hashes into place. Throws RangeError, changing nothing, if it was computed for
+   * another size.
+   */
+  appendExtension(extension: TreeExtension): void;
   leafHash(index: number): Buffer;
   /** Root of the first `size` leaves. */
   root(size?: number): Buffer;
@@ -35,6 +44,18 @@ class HashArray {
     }
     this.buffer.set(hash, this.length * HASH_BYTES);
     this.length += 1;
+  }
+
+  /** Appends `count` hashes lying back to back in `hashes` from byte `offset`. */
+  pushAll(hashes: Uint8Array, offset: number, count: number): void {
+    const needed = (this.length + count) * HASH_BYTES;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.length * HASH_BYTES);
+      this.buffer = grown;
+    }
+    this.buffer.set(hashes.subarray(offset, offset + count * HASH_BYTES), this.length * HASH_BYTES);
+    this.length += count;
   }
 
   at(index: number): Buffer {
@@ -103,6 +124,32 @@ export function createMerkleTree(): MerkleTree {
         if (levels[level + 1] === undefined) levels.push(new HashArray());
         levels[level + 1].push(levels[level].parentOf(levels[level].length - 2));
       }
+    },
+    frontier() {
+      return levels.map((level, k) => {
+        const complete = Math.floor(size / 2 ** k);
+        // A copy in its own memory: a view into the level would take the whole level to a worker.
+        return complete % 2 === 1 ? new Uint8Array(level.at(complete - 1)) : undefined;
+      });
+    },
+    appendExtension({ hashes, counts }) {
+      const expected = levelCounts(size, counts[0] ?? 0);
+      if (
+        expected.length !== counts.length ||
+        expected.some((count, level) => count !== counts[level]) ||
+        hashes.length !== expected.reduce((sum, count) => sum + count, 0) * HASH_BYTES
+      ) {
+        throw new RangeError(
+          `the extension's level counts ${counts.join(',')} do not fit a tree of ${size} leaves`,
+        );
+      }
+      let offset = 0;
+      counts.forEach((count, level) => {
+        if (levels[level] === undefined) levels.push(new HashArray());
+        levels[level].pushAll(hashes, offset, count);
+        offset += count * HASH_BYTES;
+      });
+      size += counts[0] ?? 0;
     },
     leafHash(index) {
       if (!Number.isInteger(index) || index < 0 || index >= size) {
