@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { experimentsV1 } from '@verdict/proto';
 import {
   createMemoryStore,
-  createRedisStore,
+  openStore,
   openMemoryStore,
   startRedisServer,
   type RedisServer,
@@ -135,8 +135,8 @@ describe('ingest and results on every Store backend', () => {
     });
 
     it('adds up what both replicas ingested', async () => {
-      const a = createRedisStore({ url: server.url, keyPrefix: 'replicas:' });
-      const b = createRedisStore({ url: server.url, keyPrefix: 'replicas:' });
+      const a = await openStore({ backend: 'redis', url: server.url, keyPrefix: 'replicas:' });
+      const b = await openStore({ backend: 'redis', url: server.url, keyPrefix: 'replicas:' });
       stores.push(a, b);
       const first = ingestOn(a);
       const second = ingestOn(b);

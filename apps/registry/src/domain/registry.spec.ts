@@ -10,7 +10,7 @@ import { registryV1 } from '@verdict/proto';
 import { createAuthorizer, parsePolicy, type Principal } from '@verdict/security';
 import {
   createMemoryStore,
-  createRedisStore,
+  openStore,
   startRedisServer,
   type RedisServer,
   type Store,
@@ -91,7 +91,7 @@ const backends: Array<[string, () => Promise<{ store: Store; stop(): Promise<voi
     'redis',
     async () => {
       const server: RedisServer = await startRedisServer();
-      const store = createRedisStore({ url: server.url });
+      const store = await openStore({ backend: 'redis', url: server.url });
       return {
         store,
         stop: async () => {
