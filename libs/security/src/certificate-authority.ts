@@ -3,7 +3,8 @@ import { KeyObject, X509Certificate, type webcrypto } from 'node:crypto';
 import { InvalidArgumentError } from '@verdict/errors';
 import { generateKeyPair, privateKeyFromPem, privateKeyToPem, SIGNING_ALGORITHM } from './keys';
 import { randomSerialNumber, validityWindow } from './validity';
-import { nodeCrypto, x509 } from './x509-provider';
+import type * as x509 from '@peculiar/x509';
+import { nodeCrypto, x509Library } from './x509-provider';
 
 /** A certificate authority that can issue certificates: its certificate and signing key. */
 export interface CertificateAuthority {
@@ -58,8 +59,9 @@ export async function createCertificateAuthority(
   options: CertificateAuthorityOptions = {},
 ): Promise<CertificateAuthority> {
   const settings = withDefaults(options);
+  const lib = x509Library();
   const keys = await generateKeyPair();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+  const certificate = await lib.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: randomSerialNumber(),
       name: [{ CN: [settings.commonName] }],
@@ -67,12 +69,9 @@ export async function createCertificateAuthority(
       keys,
       signingAlgorithm: SIGNING_ALGORITHM,
       extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
+        new lib.BasicConstraintsExtension(true, 0, true),
+        new lib.KeyUsagesExtension(lib.KeyUsageFlags.keyCertSign | lib.KeyUsageFlags.cRLSign, true),
+        await lib.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
       ],
     },
     nodeCrypto,
@@ -96,9 +95,10 @@ export async function certificateAuthorityFromPem(
   pem: { certPem: string; keyPem: string },
   source = 'certificate authority',
 ): Promise<CertificateAuthority> {
+  const lib = x509Library();
   let certificate: x509.X509Certificate;
   try {
-    certificate = new x509.X509Certificate(pem.certPem);
+    certificate = new lib.X509Certificate(pem.certPem);
   } catch {
     throw new InvalidArgumentError({
       field: `${source} certificate`,
@@ -106,7 +106,7 @@ export async function certificateAuthorityFromPem(
       received: 'unreadable data',
     });
   }
-  const basicConstraints = certificate.getExtension(x509.BasicConstraintsExtension);
+  const basicConstraints = certificate.getExtension(lib.BasicConstraintsExtension);
   if (!basicConstraints?.ca) {
     throw new InvalidArgumentError({
       field: `${source} certificate`,

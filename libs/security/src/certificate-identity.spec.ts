@@ -4,19 +4,21 @@ import { createCertificateAuthority, type CertificateAuthority } from './certifi
 import { spiffeIdFromCertificate } from './certificate-identity';
 import { issueCertificate } from './issue-certificate';
 import { generateKeyPair, SIGNING_ALGORITHM } from './keys';
-import { nodeCrypto, x509 } from './x509-provider';
+import type * as x509 from '@peculiar/x509';
+import { nodeCrypto, x509Library } from './x509-provider';
 
 const ROUTER = 'spiffe://verdict.local/ns/default/sa/router';
 
 /** A self-signed certificate with arbitrary SANs, to build what issueCertificate refuses to. */
 async function certificateWithNames(names: x509.JsonGeneralName[]): Promise<string> {
+  const lib = x509Library();
   const keys = await generateKeyPair();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+  const certificate = await lib.X509CertificateGenerator.createSelfSigned(
     {
       name: 'CN=crafted',
       keys,
       signingAlgorithm: SIGNING_ALGORITHM,
-      extensions: [new x509.SubjectAlternativeNameExtension(names)],
+      extensions: [new lib.SubjectAlternativeNameExtension(names)],
     },
     nodeCrypto,
   );

@@ -4,7 +4,8 @@ import type { CertificateAuthority } from './certificate-authority';
 import { generateKeyPair, privateKeyToPem, SIGNING_ALGORITHM } from './keys';
 import { parseSpiffeId } from './spiffe';
 import { randomSerialNumber, validityWindow } from './validity';
-import { nodeCrypto, x509 } from './x509-provider';
+import type * as x509 from '@peculiar/x509';
+import { nodeCrypto, x509Library } from './x509-provider';
 
 /** Options of {@link issueCertificate}. */
 export interface IssueCertificateOptions {
@@ -131,19 +132,20 @@ export async function issueCertificate(
   options: IssueCertificateOptions,
 ): Promise<IssuedCertificate> {
   const settings = withDefaults(options);
+  const lib = x509Library();
   const keys = await generateKeyPair();
   const { notBefore, notAfter } = validityWindow(settings);
   const serialNumber = randomSerialNumber();
   const usages = [
-    ...(settings.serverAuth ? [x509.ExtendedKeyUsage.serverAuth] : []),
-    ...(settings.clientAuth ? [x509.ExtendedKeyUsage.clientAuth] : []),
+    ...(settings.serverAuth ? [lib.ExtendedKeyUsage.serverAuth] : []),
+    ...(settings.clientAuth ? [lib.ExtendedKeyUsage.clientAuth] : []),
   ];
   const names: x509.JsonGeneralName[] = [
     ...(settings.spiffeId ? [{ type: 'url' as const, value: settings.spiffeId }] : []),
     ...settings.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...settings.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
   ];
-  const certificate = await x509.X509CertificateGenerator.create(
+  const certificate = await lib.X509CertificateGenerator.create(
     {
       serialNumber,
       subject: [{ CN: [settings.commonName] }],
@@ -154,12 +156,12 @@ export async function issueCertificate(
       signingKey: settings.ca.privateKey,
       signingAlgorithm: SIGNING_ALGORITHM,
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        ...(usages.length > 0 ? [new x509.ExtendedKeyUsageExtension(usages, false)] : []),
-        new x509.SubjectAlternativeNameExtension(names, false),
-        await authorityKeyIdentifier(settings.ca),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
+        new lib.BasicConstraintsExtension(false, undefined, true),
+        new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature, true),
+        ...(usages.length > 0 ? [new lib.ExtendedKeyUsageExtension(usages, false)] : []),
+        new lib.SubjectAlternativeNameExtension(names, false),
+        await authorityKeyIdentifier(lib, settings.ca),
+        await lib.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto),
       ],
     },
     nodeCrypto,
@@ -178,10 +180,11 @@ export async function issueCertificate(
  * other tools (which may derive key identifiers differently); otherwise one from its key.
  */
 async function authorityKeyIdentifier(
+  lib: typeof x509,
   ca: CertificateAuthority,
 ): Promise<x509.AuthorityKeyIdentifierExtension> {
-  const subjectKeyId = ca.certificate.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const subjectKeyId = ca.certificate.getExtension(lib.SubjectKeyIdentifierExtension)?.keyId;
   return subjectKeyId
-    ? new x509.AuthorityKeyIdentifierExtension(subjectKeyId, false)
-    : x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey, false, nodeCrypto);
+    ? new lib.AuthorityKeyIdentifierExtension(subjectKeyId, false)
+    : lib.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey, false, nodeCrypto);
 }

@@ -1,12 +1,4 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWTPayload,
-} from 'jose';
+import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { InvalidArgumentError, UnauthenticatedError, UnavailableError } from '@verdict/errors';
 import type { UserPrincipal } from './principal';
 
@@ -105,6 +97,7 @@ function withDefaults(options: JwtVerifierOptions) {
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const settings = withDefaults(options);
+  const { jwtVerify } = joseLibrary();
   const keys = keySet(settings);
   return {
     async verify(token) {
@@ -138,7 +131,23 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   };
 }
 
+type Jose = typeof import('jose');
+let jose: Jose | undefined;
+
+/**
+ * jose, loaded when the first verifier is made rather than when this library is imported: a
+ * service without JWT authentication never needs it (about 12 MB of resident memory).
+ */
+function joseLibrary(): Jose {
+  // A lazy load has to be a require here: this package is CommonJS, and jest runs it without
+  // native import().
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  jose ??= require('jose') as Jose;
+  return jose;
+}
+
 function keySet(settings: ReturnType<typeof withDefaults>) {
+  const { createLocalJWKSet, createRemoteJWKSet } = joseLibrary();
   if (settings.jwks instanceof URL) {
     return createRemoteJWKSet(settings.jwks, {
       timeoutDuration: settings.jwksTimeoutMs,
@@ -177,6 +186,7 @@ function explain(
   token: string,
   settings: ReturnType<typeof withDefaults>,
 ): UnauthenticatedError | UnavailableError {
+  const { errors } = joseLibrary();
   const because = (message: string) => new UnauthenticatedError(message, { cause: error });
   if (error instanceof errors.JWTExpired) {
     return because(`token expired at ${timestamp(error.payload.exp)}`);
@@ -237,7 +247,7 @@ function explain(
 
 function safeHeader(token: string): { kid?: string; alg?: string } {
   try {
-    return decodeProtectedHeader(token);
+    return joseLibrary().decodeProtectedHeader(token);
   } catch {
     return {};
   }

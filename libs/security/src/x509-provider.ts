@@ -1,8 +1,4 @@
-// @peculiar/x509 resolves its crypto provider through tsyringe, which needs the Reflect metadata
-// polyfill loaded before the library itself.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 
 /**
  * Node's WebCrypto. Every generator call passes it explicitly, so another library replacing
@@ -10,6 +6,24 @@ import * as x509 from '@peculiar/x509';
  */
 export const nodeCrypto: webcrypto.Crypto = webcrypto;
 
-x509.cryptoProvider.set(nodeCrypto);
+type X509 = typeof import('@peculiar/x509');
+let loaded: X509 | undefined;
 
-export { x509 };
+/**
+ * @peculiar/x509, loaded on first use rather than when this library is imported: only issuing
+ * certificates needs it (the dev PKI, the CLI), a running service never does, and it costs
+ * about 3 MB of heap and 16 MB of resident memory in every process that loads it.
+ */
+export function x509Library(): X509 {
+  if (loaded === undefined) {
+    // x509 resolves its crypto provider through tsyringe, which needs the Reflect metadata
+    // polyfill loaded before the library itself. A lazy load has to be a require here: this
+    // package is CommonJS, and jest runs it without native import().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('reflect-metadata');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require('@peculiar/x509') as X509;
+    loaded.cryptoProvider.set(nodeCrypto);
+  }
+  return loaded;
+}
