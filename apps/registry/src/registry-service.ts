@@ -10,7 +10,7 @@ import { UnavailableError } from '@verdict/errors';
 import type { DenialEvent, ServiceContext } from '@verdict/grpc-kit';
 import { registryV1, auditV1 } from '@verdict/proto';
 import { createAuthorizer, loadPolicyFile, parsePolicy } from '@verdict/security';
-import { openStore, type StoreConfig } from '@verdict/store';
+import { openStore, serviceStoreConfig } from '@verdict/store';
 import { createBlobStore } from './blob/blob-store';
 import type { Config } from './config';
 import { loadKeyFile, parseInlineKeys, type KeyRing } from './crypto/key-ring';
@@ -41,7 +41,7 @@ export function createRegistryService(): RegistryService {
       });
     },
     async setup({ config, server, logger, metrics }) {
-      const store = await openStore(storeConfig(config));
+      const store = await openStore(serviceStoreConfig(config));
       const keys = await openKeys(config);
       const transport = auditTransport(config);
       audit = await createAuditSink({
@@ -74,12 +74,6 @@ export function createRegistryService(): RegistryService {
       };
     },
   };
-}
-
-function storeConfig(config: Config): StoreConfig {
-  return config.store.backend === 'redis'
-    ? { backend: 'redis', url: config.store.redisUrl! }
-    : { backend: 'memory', file: join(config.dataDir, 'store.log') };
 }
 
 function openKeys(config: Config): Promise<KeyRing> | KeyRing {

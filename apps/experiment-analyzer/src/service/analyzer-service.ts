@@ -18,7 +18,7 @@ import {
   serviceSpiffeId,
   spiffeIdFromCertificate,
 } from '@verdict/security';
-import { openStore, type Store, type StoreConfig } from '@verdict/store';
+import { openStore, serviceStoreConfig, type Store } from '@verdict/store';
 import type { Config } from '../config';
 import { createDashboardSource, startDashboard, type Dashboard } from '../dashboard';
 import { driftSettings, retrainingTriggers } from '../drift/drift-config';
@@ -82,7 +82,7 @@ export function createAnalyzerService(options: AnalyzerServiceOptions = {}): Ana
       });
     },
     async setup({ config, server, logger, metrics }) {
-      const store = await openStore(storeConfig(config));
+      const store = await openStore(serviceStoreConfig(config));
       const transport = auditTransport(config);
       audit =
         options.audit ??
@@ -268,12 +268,6 @@ function analyzerActor(config: Config): Actor {
     ),
     traceId: '',
   };
-}
-
-function storeConfig(config: Config): StoreConfig {
-  return config.store.backend === 'redis'
-    ? { backend: 'redis', url: config.store.redisUrl! }
-    : { backend: 'memory', file: join(config.dataDir, 'store.log') };
 }
 
 function clientTransport(config: Config): ClientTransportOptions {
