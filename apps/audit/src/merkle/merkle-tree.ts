@@ -37,13 +37,7 @@ class HashArray {
   length = 0;
 
   push(hash: Uint8Array): void {
-    if ((this.length + 1) * HASH_BYTES > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(grown, 0, 0, this.length * HASH_BYTES);
-      this.buffer = grown;
-    }
-    this.buffer.set(hash, this.length * HASH_BYTES);
-    this.length += 1;
+    this.pushAll(hash, 0, 1);
   }
 
   /** Appends `count` hashes lying back to back in `hashes` from byte `offset`. */

@@ -1,6 +1,6 @@
 /**
- * Runs `extendTree` (./tree-extension) on a worker thread, so that hashing a batch of records takes the
- * second core while the log's thread encodes the next calls and the batch is written.
+ * Runs `extendTree` (./tree-extension) on a worker thread, so that hashing a batch of records
+ * takes the second core while the log's thread encodes the next calls and the batch is written.
  */
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
