@@ -97,13 +97,15 @@ describe('routing through the dev stack', () => {
     });
 
   /**
-   * `verdict experiment create <flags> --json` then `verdict experiment start --json` against the
-   * stack's analyzer: the new experiment's id and what the start printed.
+   * `verdict experiment create --name <name> <flags> --json` for team demo's spam model with the
+   * metric `correct`, then `verdict experiment start --json` against the stack's analyzer: the
+   * new experiment's id and what the start printed.
    */
-  const createAndStart = async (...flags: string[]) => {
+  const createAndStart = async (name: string, ...flags: string[]) => {
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
+    const common = ['--name', name, '--team', 'demo', '--model', 'spam', '--metric', 'correct'];
     const created = JSON.parse(
-      (await cli('experiment', 'create', ...flags, '--json', ...analyzer)).stdout,
+      (await cli('experiment', 'create', ...common, ...flags, '--json', ...analyzer)).stdout,
     );
     const id: string = created.experiment.id;
     const started = JSON.parse(
@@ -376,18 +378,11 @@ describe('routing through the dev stack', () => {
     );
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
     const { id } = await createAndStart(
-      '--name',
       'promote-e2e',
-      '--team',
-      'demo',
-      '--model',
-      'spam',
       '--variant',
       'control=1:50',
       '--variant',
       'treatment=2:50',
-      '--metric',
-      'correct',
     );
     const promoted = JSON.parse(
       (await cli('experiment', 'promote', id, '--json', ...analyzer)).stdout,
@@ -419,18 +414,11 @@ describe('routing through the dev stack', () => {
     // Version 3 of spam exists nowhere, so every request the treatment gets fails (NOT_FOUND
     // from the model server); the analyzer only sees that through the router's exposure events.
     const { id, started } = await createAndStart(
-      '--name',
       'broken-treatment',
-      '--team',
-      'demo',
-      '--model',
-      'spam',
       '--variant',
       'control=1:50',
       '--variant',
       'broken=3:50',
-      '--metric',
-      'correct',
       '--guardrail',
       'error_rate=0.01',
       '--interval',
@@ -517,20 +505,13 @@ describe('routing through the dev stack', () => {
       stack.grpc.registry,
     );
     const { id } = await createAndStart(
-      '--name',
       'canary-e2e',
-      '--team',
-      'demo',
-      '--model',
-      'spam',
       '--kind',
       'canary',
       '--variant',
       'stable=1:90',
       '--variant',
       'candidate=2:10',
-      '--metric',
-      'correct',
       '--canary-step',
       '0.2',
       '--canary-max-weight',
@@ -618,20 +599,13 @@ describe('routing through the dev stack', () => {
   it('a shadow experiment: spam:1 answers, spam:2 gets copies, and verdict experiment results shows the comparisons', async () => {
     const analyzer = ['--address', stack.grpc['experiment-analyzer']];
     const { id } = await createAndStart(
-      '--name',
       'shadow-e2e',
-      '--team',
-      'demo',
-      '--model',
-      'spam',
       '--kind',
       'shadow',
       '--variant',
       'primary=1',
       '--shadow',
       'mirror=2:1',
-      '--metric',
-      'correct',
     );
     const probes = await untilRoutedBy(
       'the router routing by the shadow experiment',
