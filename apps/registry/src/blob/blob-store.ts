@@ -28,9 +28,9 @@ export interface BlobStoreOptions {
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Chunks a writer or reader may have in the works at once (being sealed or opened on the thread
- * pool, or written or read): enough to keep the event loop, the crypto and the disk all busy,
- * few enough that memory stays a few chunks whatever the blob's size.
+ * Chunks a writer or reader may have in the works at once (being written or read on the thread
+ * pool): enough to keep the event loop and the disk both busy, few enough that memory stays a
+ * few chunks whatever the blob's size.
  */
 const CHUNKS_IN_FLIGHT = 4;
 
@@ -90,7 +90,7 @@ export function createBlobStore(options: BlobStoreOptions): BlobStore {
       return { removedTemporary: leftovers.length };
     },
     async create(dataKey) {
-      const encryptor = new ChunkEncryptor(await importChunkKey(dataKey), chunkBytes);
+      const encryptor = new ChunkEncryptor(importChunkKey(dataKey), chunkBytes);
       const tmpPath = join(tmpDir, `${randomUUID()}.part`);
       const handle = await open(tmpPath, 'wx', 0o600);
       return createWriter(handle, tmpPath, encryptor, pathOf);
@@ -143,13 +143,14 @@ function createWriter(
   let closed = false;
   let position = 0;
   // Each entry settles once its record is on disk; records are written strictly in order, each
-  // after the one before it, while later ones are still being sealed.
+  // after the one before it, while the next chunks arrive and are sealed.
   const writes: Promise<void>[] = [];
   let lastWrite: Promise<void> = Promise.resolve();
-  const writeInOrder = (record: Promise<Buffer>) => {
-    lastWrite = Promise.all([lastWrite, record]).then(async ([, bytes]) => {
-      const { bytesWritten } = await handle.write(bytes, 0, bytes.length, position);
-      if (bytesWritten !== bytes.length) throw new Error(`short write to ${tmpPath}`);
+  const writeInOrder = (parts: readonly Buffer[]) => {
+    lastWrite = lastWrite.then(async () => {
+      const length = parts.reduce((sum, part) => sum + part.length, 0);
+      const { bytesWritten } = await handle.writev(parts, position);
+      if (bytesWritten !== length) throw new Error(`short write to ${tmpPath}`);
       position += bytesWritten;
     });
     // A failure surfaces from the next write or finish; this only keeps it from being unhandled.
@@ -160,7 +161,7 @@ function createWriter(
   const start = () => {
     if (!started) {
       started = true;
-      writeInOrder(Promise.resolve(encryptor.header));
+      writeInOrder([encryptor.header]);
     }
   };
   const close = async () => {
@@ -218,12 +219,12 @@ async function createReader(
   const { bytesRead } = await handle.read(header, 0, BLOB_HEADER_BYTES, 0);
   if (bytesRead !== BLOB_HEADER_BYTES) throw new DataLossError(`${what} is shorter than a header`);
   const layout = blobLayout(size, parseBlobHeader(header, what), what);
-  const key = await importChunkKey(dataKey);
+  const key = importChunkKey(dataKey);
   const record = layout.chunkBytes + TAG_BYTES;
-  // Read buffers not in use: WebCrypto copies a record before `decrypt` returns, so a buffer is
-  // free again as soon as its chunk is handed to be opened; at most CHUNKS_IN_FLIGHT ever exist.
+  // Read buffers not in use: a chunk is opened into a new buffer as soon as it is read, so its
+  // read buffer is free again at once; at most CHUNKS_IN_FLIGHT ever exist.
   const spare: Buffer[] = [];
-  /** Reads chunk `index` and starts opening it. */
+  /** Reads chunk `index` and opens it. */
   const readChunk = async (index: number): Promise<Buffer> => {
     const start = BLOB_HEADER_BYTES + index * record;
     const length = Math.min(record, size - start);

@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { DataLossError } from '@verdict/errors';
 
 /**
@@ -12,9 +12,10 @@ import { DataLossError } from '@verdict/errors';
  * additional data of chunk i is header || i:u64be || last:u8, so a reordered, truncated or
  * extended blob fails authentication.
  *
- * Sealing and opening go through WebCrypto, whose AES-GCM jobs run on libuv's thread pool: the
- * event loop keeps receiving and sending while chunks are encrypted, and several chunks can be
- * in the works at once.
+ * Sealing and opening use node:crypto's Cipheriv on the calling thread (about 0.6 ms of CPU per
+ * MiB here). WebCrypto would move the AES work to libuv's thread pool, but it copies the input,
+ * hands a fresh output buffer back through a promise and costs about 2.2 ms of CPU per MiB in
+ * all; on a busy 2-core node that CPU is what limits transfers (docs/benchmarks.md#benchregistry).
  */
 export const BLOB_HEADER_BYTES = 16;
 /** GCM tag length, given explicitly to every seal and open: a shorter tag is never accepted. */
@@ -82,21 +83,15 @@ export function blobLayout(fileBytes: number, chunkBytes: number, what: string):
 }
 
 /** A blob's data key, imported once for every chunk it seals or opens. */
-export type ChunkKey = webcrypto.CryptoKey;
+export type ChunkKey = KeyObject;
 
 /** Imports a 32-byte data key for AES-256-GCM. */
-export function importChunkKey(dataKey: Uint8Array): Promise<ChunkKey> {
-  return webcrypto.subtle.importKey('raw', dataKey, 'AES-GCM', false, ['encrypt', 'decrypt']);
+export function importChunkKey(dataKey: Uint8Array): ChunkKey {
+  return createSecretKey(dataKey);
 }
 
-function gcmParams(header: Buffer, index: number, last: boolean): webcrypto.AesGcmParams {
-  return {
-    name: 'AES-GCM',
-    iv: nonceOf(index),
-    additionalData: aadOf(header, index, last),
-    tagLength: TAG_BYTES * 8,
-  };
-}
+/** One sealed chunk as stored: its ciphertext, then its tag (written together with writev). */
+export type SealedRecord = [ciphertext: Buffer, tag: Buffer];
 
 /**
  * Splits a stream of plaintext of unknown length into chunks and seals each as a record. It holds
@@ -118,10 +113,10 @@ export class ChunkEncryptor {
 
   /**
    * Takes more plaintext (copied: the caller may reuse `data`); returns the records it
-   * completes, being sealed, to be written in the order given.
+   * completes, to be written in the order given.
    */
-  push(data: Uint8Array): Promise<Buffer>[] {
-    const out: Promise<Buffer>[] = [];
+  push(data: Uint8Array): SealedRecord[] {
+    const out: SealedRecord[] = [];
     let offset = 0;
     while (offset < data.length) {
       if (this.fill === this.pending.length) {
@@ -137,39 +132,46 @@ export class ChunkEncryptor {
   }
 
   /** Seals what is held back as the last chunk (an empty one for an empty blob). */
-  finish(): Promise<Buffer> {
+  finish(): SealedRecord {
     return this.seal(this.pending.subarray(0, this.fill), true);
   }
 
-  /**
-   * WebCrypto copies `plaintext` before `encrypt` returns (the job then runs on the thread
-   * pool), so `pending` can be refilled at once: one chunk buffer serves the whole blob.
-   */
-  private seal(plaintext: Buffer, last: boolean): Promise<Buffer> {
-    const params = gcmParams(this.header, this.index, last);
+  /** Sealing is done when this returns, so one `pending` buffer serves the whole blob. */
+  private seal(plaintext: Buffer, last: boolean): SealedRecord {
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonceOf(this.index), {
+      authTagLength: TAG_BYTES,
+    });
+    cipher.setAAD(aadOf(this.header, this.index, last));
     this.index += 1;
-    return webcrypto.subtle
-      .encrypt(params, this.key, plaintext)
-      .then((record) => Buffer.from(record));
+    const ciphertext = cipher.update(plaintext);
+    cipher.final();
+    return [ciphertext, cipher.getAuthTag()];
   }
 }
 
 /**
- * Decrypts and authenticates chunk `index` of a blob (`record` = ciphertext || tag). `record`
- * is copied before this returns, so the caller may reuse it at once.
+ * Decrypts and authenticates chunk `index` of a blob (`record` = ciphertext || tag) into a new
+ * buffer; the caller may reuse `record` once this returns.
  * @throws DataLossError when it does not authenticate
  */
-export async function openChunk(
+export function openChunk(
   key: ChunkKey,
   header: Buffer,
   index: number,
   last: boolean,
   record: Buffer,
   what: string,
-): Promise<Buffer> {
+): Buffer {
   if (record.length < TAG_BYTES) throw new DataLossError(`${what}: chunk ${index} is cut short`);
   try {
-    return Buffer.from(await webcrypto.subtle.decrypt(gcmParams(header, index, last), key, record));
+    const decipher = createDecipheriv('aes-256-gcm', key, nonceOf(index), {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(aadOf(header, index, last));
+    decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
+    const plaintext = decipher.update(record.subarray(0, record.length - TAG_BYTES));
+    decipher.final(); // throws unless the tag authenticates: plaintext is released only after
+    return plaintext;
   } catch (error) {
     throw new DataLossError(
       `${what}: chunk ${index} fails authentication (the stored blob was altered or damaged)`,
