@@ -26,7 +26,7 @@ import {
 } from '@opentelemetry/api';
 import { channelCredentials, type ClientTransportOptions } from './credentials';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './server';
-import { DecodeFailure } from './codec';
+import { DecodeFailure, type EncodedMessage } from './codec';
 import { metadataToRecord } from './metadata';
 import { methodCodecs, methodPath, type WireMode } from './service-definition';
 
@@ -61,6 +61,8 @@ export interface ClientOptions {
 }
 
 type In<I extends DescMessage> = MessageInitShape<I>;
+/** A streamed request: a message, or one the caller encoded itself (bulk bytes). */
+type StreamIn<I extends DescMessage> = In<I> | EncodedMessage<I>;
 type Out<O extends DescMessage> = MessageShape<O>;
 
 /** Client method signature per method kind. */
@@ -81,14 +83,17 @@ export type ClientMethod<M> = M extends {
           input: infer I extends DescMessage;
           output: infer O extends DescMessage;
         }
-      ? (requests: AsyncIterable<In<I>> | Iterable<In<I>>, options?: CallOptions) => Promise<Out<O>>
+      ? (
+          requests: AsyncIterable<StreamIn<I>> | Iterable<StreamIn<I>>,
+          options?: CallOptions,
+        ) => Promise<Out<O>>
       : M extends {
             methodKind: 'bidi_streaming';
             input: infer I extends DescMessage;
             output: infer O extends DescMessage;
           }
         ? (
-            requests: AsyncIterable<In<I>> | Iterable<In<I>>,
+            requests: AsyncIterable<StreamIn<I>> | Iterable<StreamIn<I>>,
             options?: CallOptions,
           ) => AsyncIterable<Out<O>>
         : never;

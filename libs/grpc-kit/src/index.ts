@@ -9,6 +9,7 @@ export type {
 export { createServer, DEFAULT_MAX_MESSAGE_BYTES } from './server';
 export type { KitServer, ServerOptions } from './server';
 export { createClient, createRawClient } from './client';
+export { EncodedMessage, bytesFieldMessage } from './codec';
 export type {
   CallOptions,
   ClientOptions,

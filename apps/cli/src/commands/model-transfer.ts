@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { DataLossError, InvalidArgumentError } from '@verdict/errors';
-import type { registryV1 } from '@verdict/proto';
+import { bytesFieldMessage } from '@verdict/grpc-kit';
+import { registryV1 } from '@verdict/proto';
 import type { RegistryClient } from './model-client';
 
 /**
@@ -45,12 +46,17 @@ export interface UploadFileOptions {
   onProgress?: (doneBytes: number) => void;
 }
 
-/** Streams a file to UploadVersion: the header, then the file in chunks as read from disk. */
+/**
+ * Streams a file to UploadVersion: the header, then the file in chunks. Each chunk is read from
+ * disk straight into its encoded message, so its bytes are copied once more only by grpc-js.
+ * @throws Error when the file's size changes while it is read
+ */
 export function uploadFile(
   client: RegistryClient,
   path: string,
   options: UploadFileOptions,
 ): Promise<registryV1.UploadVersionResponse> {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_TRANSFER_CHUNK_BYTES;
   async function* requests() {
     yield {
       content: {
@@ -64,18 +70,36 @@ export function uploadFile(
         },
       },
     };
-    let sent = 0;
-    const stream = createReadStream(path, {
-      highWaterMark: options.chunkBytes ?? DEFAULT_TRANSFER_CHUNK_BYTES,
-    });
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      yield { content: { case: 'chunk' as const, value: chunk } };
-      sent += chunk.length;
-      options.onProgress?.(sent);
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      for (let position = 0; position < size;) {
+        const length = Math.min(chunkBytes, size - position);
+        const { message, value } = bytesFieldMessage(
+          registryV1.UploadVersionRequestSchema,
+          'chunk',
+          length,
+        );
+        await readFully(handle, value, position, path);
+        yield message;
+        position += length;
+        options.onProgress?.(position);
+      }
+    } finally {
+      await handle.close();
     }
   }
   // A large model takes as long as it takes; the stream itself shows it is alive.
   return client.uploadVersion(requests(), { timeoutMs: 0 });
+}
+
+/** Fills `into` from `handle` at `position`, or throws when the file ends first. */
+async function readFully(handle: FileHandle, into: Buffer, position: number, path: string) {
+  for (let filled = 0; filled < into.length;) {
+    const { bytesRead } = await handle.read(into, filled, into.length - filled, position + filled);
+    if (bytesRead === 0) throw new Error(`${path} got shorter while it was being uploaded`);
+    filled += bytesRead;
+  }
 }
 
 /** Which version to download. */
