@@ -54,9 +54,13 @@ export function createRegistryService(): RegistryService {
         config.policyFile === undefined
           ? parsePolicy('roles: {}\nbindings: []\n', 'built-in deny-all policy')
           : await loadPolicyFile(config.policyFile);
+      const blobs = createBlobStore({
+        dir: config.dataDir,
+        chunkBytes: config.registry.chunkBytes,
+      });
       const registry = createRegistry({
         store,
-        blobs: createBlobStore({ dir: config.dataDir, chunkBytes: config.registry.chunkBytes }),
+        blobs,
         keys,
         access: createAuditedAccess(createAuthorizer(policy), audit),
         protectedAliases: config.registry.protectedAliases,
@@ -70,6 +74,7 @@ export function createRegistryService(): RegistryService {
           await audit?.close(config.audit.address === undefined ? 0 : AUDIT_FLUSH_ON_STOP_MS);
           (transport as { close?: () => void }).close?.();
           await store.close();
+          await blobs.close();
         },
       };
     },

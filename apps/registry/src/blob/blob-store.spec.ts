@@ -38,6 +38,7 @@ describe('blob store', () => {
   });
 
   afterAll(async () => {
+    await blobs.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -67,5 +68,31 @@ describe('blob store', () => {
     ).rejects.toThrow(DataLossError);
     // Everything before the damaged chunk was handed out intact, nothing after it.
     expect(Buffer.concat(received).equals(plaintext.subarray(0, 25 * CHUNK))).toBe(true);
+  });
+
+  it('seals uploads interleaved on the one sealing thread, each into its own blob', async () => {
+    const texts = [randomBytes(7 * CHUNK + 1), randomBytes(9 * CHUNK)];
+    const writers = await Promise.all(texts.map(() => blobs.create(dataKey)));
+    // Pieces of 2.5 chunks: each write takes several slots of the sealing thread.
+    const piece = Math.floor(2.5 * CHUNK);
+    for (let at = 0; at < 9 * CHUNK; at += piece) {
+      await Promise.all(
+        writers.map((writer, i) => writer.write(texts[i].subarray(at, at + piece))),
+      );
+    }
+    for (const [i, writer] of writers.entries()) {
+      const digest = createHash('sha256').update(texts[i]).digest('hex');
+      expect(await writer.finish()).toEqual({ sha256: digest, sizeBytes: texts[i].length });
+      await writer.commit();
+      const reader = await blobs.open(digest, dataKey);
+      expect((await collect(reader.read(0))).equals(texts[i])).toBe(true);
+    }
+  });
+
+  it('leaves no file behind for an upload aborted halfway', async () => {
+    const writer = await blobs.create(dataKey);
+    await writer.write(randomBytes(3 * CHUNK));
+    await writer.abort();
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
   });
 });

@@ -1,16 +1,10 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataLossError, NotFoundError } from '@verdict/errors';
-import {
-  BLOB_HEADER_BYTES,
-  ChunkEncryptor,
-  TAG_BYTES,
-  blobLayout,
-  importChunkKey,
-  openChunk,
-  parseBlobHeader,
-} from '../crypto/chunked-cipher';
+import { BLOB_HEADER_BYTES, TAG_BYTES, importChunkKey } from '../crypto/chunk-sealing';
+import { blobLayout, openChunk, parseBlobHeader } from '../crypto/chunked-cipher';
+import { createSealingThread, type SealingUpload } from './sealing-thread';
 
 /** Options of {@link createBlobStore}. */
 export interface BlobStoreOptions {
@@ -28,15 +22,18 @@ export interface BlobStoreOptions {
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Chunks a writer or reader may have in the works at once (being written or read on the thread
- * pool): enough to keep the event loop and the disk both busy, few enough that memory stays a
- * few chunks whatever the blob's size.
+ * Chunks a reader may have in the works at once (being read on the thread pool and opened):
+ * enough to keep the event loop and the disk both busy, few enough that memory stays a few
+ * chunks whatever the blob's size. (A writer's are the sealing thread's slots.)
  */
 const CHUNKS_IN_FLIGHT = 4;
 
 const ignore = () => undefined;
 
-/** An upload being written to a temporary file, encrypted and hashed as it arrives. */
+/**
+ * An upload being written to a temporary file, encrypted and hashed as it arrives (on the
+ * sealing thread, ./sealing-thread.ts).
+ */
 export interface BlobWriter {
   /** Appends plaintext (encrypted before it reaches the disk). */
   write(data: Uint8Array): Promise<void>;
@@ -70,6 +67,8 @@ export interface BlobStore {
   remove(sha256: string): Promise<void>;
   /** Path of a blob's file (for operators and tests). */
   pathOf(sha256: string): string;
+  /** Stops the sealing thread; writers still open fail. */
+  close(): Promise<void>;
 }
 
 /** Creates a blob store in `options.dir`. */
@@ -78,6 +77,7 @@ export function createBlobStore(options: BlobStoreOptions): BlobStore {
   const blobsDir = join(options.dir, 'blobs');
   const tmpDir = join(options.dir, 'tmp');
   const pathOf = (sha256: string) => join(blobsDir, sha256.slice(0, 2), sha256);
+  const sealing = createSealingThread();
 
   return {
     dir: options.dir,
@@ -90,10 +90,17 @@ export function createBlobStore(options: BlobStoreOptions): BlobStore {
       return { removedTemporary: leftovers.length };
     },
     async create(dataKey) {
-      const encryptor = new ChunkEncryptor(importChunkKey(dataKey), chunkBytes);
       const tmpPath = join(tmpDir, `${randomUUID()}.part`);
       const handle = await open(tmpPath, 'wx', 0o600);
-      return createWriter(handle, tmpPath, encryptor, pathOf);
+      let upload: SealingUpload;
+      try {
+        upload = await sealing.open(handle.fd, dataKey, chunkBytes);
+      } catch (error) {
+        await handle.close();
+        await rm(tmpPath, { force: true });
+        throw error;
+      }
+      return createWriter(handle, tmpPath, upload, pathOf);
     },
     async has(sha256) {
       try {
@@ -128,66 +135,33 @@ export function createBlobStore(options: BlobStoreOptions): BlobStore {
     async remove(sha256) {
       await rm(pathOf(sha256), { force: true });
     },
+    close: () => sealing.close(),
   };
 }
 
 function createWriter(
   handle: FileHandle,
   tmpPath: string,
-  encryptor: ChunkEncryptor,
+  upload: SealingUpload,
   pathOf: (sha256: string) => string,
 ): BlobWriter {
-  const hash: Hash = createHash('sha256');
-  let size = 0;
   let digest: string | undefined;
   let closed = false;
-  let position = 0;
-  // Each entry settles once its record is on disk; records are written strictly in order, each
-  // after the one before it, while the next chunks arrive and are sealed.
-  const writes: Promise<void>[] = [];
-  let lastWrite: Promise<void> = Promise.resolve();
-  const writeInOrder = (parts: readonly Buffer[]) => {
-    lastWrite = lastWrite.then(async () => {
-      const length = parts.reduce((sum, part) => sum + part.length, 0);
-      const { bytesWritten } = await handle.writev(parts, position);
-      if (bytesWritten !== length) throw new Error(`short write to ${tmpPath}`);
-      position += bytesWritten;
-    });
-    // A failure surfaces from the next write or finish; this only keeps it from being unhandled.
-    lastWrite.catch(ignore);
-    writes.push(lastWrite);
-  };
-  let started = false;
-  const start = () => {
-    if (!started) {
-      started = true;
-      writeInOrder([encryptor.header]);
-    }
-  };
+  // The descriptor is closed only once the sealing thread has let go of it.
   const close = async () => {
     if (!closed) {
       closed = true;
-      await lastWrite.catch(ignore);
+      await upload.close();
       await handle.close();
     }
   };
   return {
-    async write(data) {
-      start();
-      hash.update(data);
-      size += data.length;
-      for (const record of encryptor.push(data)) writeInOrder(record);
-      while (writes.length > CHUNKS_IN_FLIGHT) await writes.shift();
-    },
+    write: (data) => upload.write(data),
     async finish() {
-      start();
-      writeInOrder(encryptor.finish());
-      await lastWrite;
-      writes.length = 0;
-      await handle.sync();
+      const result = await upload.finish();
       await close();
-      digest = hash.digest('hex');
-      return { sha256: digest, sizeBytes: size };
+      digest = result.sha256;
+      return result;
     },
     async commit() {
       if (digest === undefined) throw new Error('commit before finish');

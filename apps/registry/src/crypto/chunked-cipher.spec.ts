@@ -1,6 +1,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import { DataLossError } from '@verdict/errors';
-import { ChunkEncryptor, importChunkKey, openChunk, type SealedRecord } from './chunked-cipher';
+import { ChunkEncryptor, importChunkKey, type SealedRecord } from './chunk-sealing';
+import { openChunk } from './chunked-cipher';
 
 const CHUNK = 1000;
 

@@ -1,36 +1,15 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+/** Opening blobs in the format described in ./chunk-sealing: header, layout, chunks. */
+import { createDecipheriv } from 'node:crypto';
 import { DataLossError } from '@verdict/errors';
-
-/**
- * Encrypted blob format (see docs/registry.md):
- *
- *   header := "VRBLOB" version:u8(1) 0:u8 chunkBytes:u32be 0:u32be        16 bytes
- *   chunk  := AES-256-GCM(ciphertext of <= chunkBytes plaintext bytes) tag(16)
- *
- * Every chunk but the last holds exactly `chunkBytes` plaintext bytes. The nonce of chunk i is
- * 4 zero bytes then i as u64 big-endian: unique because each blob has its own data key. The
- * additional data of chunk i is header || i:u64be || last:u8, so a reordered, truncated or
- * extended blob fails authentication.
- *
- * Sealing and opening use node:crypto's Cipheriv on the calling thread (about 0.6 ms of CPU per
- * MiB here). WebCrypto would move the AES work to libuv's thread pool, but it copies the input,
- * hands a fresh output buffer back through a promise and costs about 2.2 ms of CPU per MiB in
- * all; on a busy 2-core node that CPU is what limits transfers (docs/benchmarks.md#benchregistry).
- */
-export const BLOB_HEADER_BYTES = 16;
-/** GCM tag length, given explicitly to every seal and open: a shorter tag is never accepted. */
-export const TAG_BYTES = 16;
-const MAGIC = Buffer.from('VRBLOB', 'latin1');
-const FORMAT_VERSION = 1;
-
-/** The 16-byte header of a blob with this chunk size. */
-export function blobHeader(chunkBytes: number): Buffer {
-  const header = Buffer.alloc(BLOB_HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header[6] = FORMAT_VERSION;
-  header.writeUInt32BE(chunkBytes, 8);
-  return header;
-}
+import {
+  BLOB_HEADER_BYTES,
+  MAGIC,
+  FORMAT_VERSION,
+  TAG_BYTES,
+  aadOf,
+  nonceOf,
+  type ChunkKey,
+} from './chunk-sealing';
 
 /** Reads the chunk size from a header, or throws DataLossError. */
 export function parseBlobHeader(header: Uint8Array, what: string): number {
@@ -45,20 +24,6 @@ export function parseBlobHeader(header: Uint8Array, what: string): number {
   const chunkBytes = buffer.readUInt32BE(8);
   if (chunkBytes === 0) throw new DataLossError(`${what} declares a chunk size of 0`);
   return chunkBytes;
-}
-
-function nonceOf(index: number): Buffer {
-  const nonce = Buffer.alloc(12);
-  nonce.writeBigUInt64BE(BigInt(index), 4);
-  return nonce;
-}
-
-function aadOf(header: Buffer, index: number, last: boolean): Buffer {
-  const aad = Buffer.alloc(header.length + 9);
-  header.copy(aad, 0);
-  aad.writeBigUInt64BE(BigInt(index), header.length);
-  aad[header.length + 8] = last ? 1 : 0;
-  return aad;
 }
 
 /** Where the chunks of a stored blob lie, computed from its size alone. */
@@ -80,73 +45,6 @@ export function blobLayout(fileBytes: number, chunkBytes: number, what: string):
     );
   }
   return { chunkBytes, chunkCount, plaintextBytes: body - chunkCount * TAG_BYTES };
-}
-
-/** A blob's data key, imported once for every chunk it seals or opens. */
-export type ChunkKey = KeyObject;
-
-/** Imports a 32-byte data key for AES-256-GCM. */
-export function importChunkKey(dataKey: Uint8Array): ChunkKey {
-  return createSecretKey(dataKey);
-}
-
-/** One sealed chunk as stored: its ciphertext, then its tag (written together with writev). */
-export type SealedRecord = [ciphertext: Buffer, tag: Buffer];
-
-/**
- * Splits a stream of plaintext of unknown length into chunks and seals each as a record. It holds
- * back one chunk until it knows whether more follows, since the last chunk is marked as such.
- */
-export class ChunkEncryptor {
-  readonly header: Buffer;
-  private readonly pending: Buffer;
-  private fill = 0;
-  private index = 0;
-
-  constructor(
-    private readonly key: ChunkKey,
-    chunkBytes: number,
-  ) {
-    this.header = blobHeader(chunkBytes);
-    this.pending = Buffer.allocUnsafe(chunkBytes);
-  }
-
-  /**
-   * Takes more plaintext (copied: the caller may reuse `data`); returns the records it
-   * completes, to be written in the order given.
-   */
-  push(data: Uint8Array): SealedRecord[] {
-    const out: SealedRecord[] = [];
-    let offset = 0;
-    while (offset < data.length) {
-      if (this.fill === this.pending.length) {
-        out.push(this.seal(this.pending, false));
-        this.fill = 0;
-      }
-      const n = Math.min(this.pending.length - this.fill, data.length - offset);
-      this.pending.set(data.subarray(offset, offset + n), this.fill);
-      this.fill += n;
-      offset += n;
-    }
-    return out;
-  }
-
-  /** Seals what is held back as the last chunk (an empty one for an empty blob). */
-  finish(): SealedRecord {
-    return this.seal(this.pending.subarray(0, this.fill), true);
-  }
-
-  /** Sealing is done when this returns, so one `pending` buffer serves the whole blob. */
-  private seal(plaintext: Buffer, last: boolean): SealedRecord {
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonceOf(this.index), {
-      authTagLength: TAG_BYTES,
-    });
-    cipher.setAAD(aadOf(this.header, this.index, last));
-    this.index += 1;
-    const ciphertext = cipher.update(plaintext);
-    cipher.final();
-    return [ciphertext, cipher.getAuthTag()];
-  }
 }
 
 /**
