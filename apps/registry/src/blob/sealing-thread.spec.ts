@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,24 @@ describe('sealing thread', () => {
   afterAll(async () => {
     await sealing.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('seals past the point where the worker collects its garbage (every 4 MiB)', async () => {
+    const fd = openSync(join(dir, 'large'), 'w');
+    try {
+      const upload = await sealing.open(fd, dataKey, 64 * 1024);
+      const data = randomBytes(6 * 1024 * 1024);
+      for (let at = 0; at < data.length; at += 256 * 1024) {
+        await upload.write(data.subarray(at, at + 256 * 1024));
+      }
+      await expect(upload.finish()).resolves.toEqual({
+        sha256: createHash('sha256').update(data).digest('hex'),
+        sizeBytes: data.length,
+      });
+      await upload.close();
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('refuses a descriptor it cannot write, naming the error', async () => {
