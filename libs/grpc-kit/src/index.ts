@@ -50,3 +50,4 @@ export { runService } from './service-runtime';
 export type { RunningService, ServiceContext, ServiceRuntimeOptions } from './service-runtime';
 export { runServiceProcess, CONFIG_ERROR_EXIT_CODE } from './service-process';
 export { unimplementedService } from './unimplemented';
+export { startSiblingWorker } from './sibling-worker';

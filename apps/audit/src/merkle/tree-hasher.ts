@@ -2,18 +2,8 @@
  * Runs `extendTree` (./tree-extension) on a worker thread, so that hashing a batch of records
  * takes the second core while the log's thread encodes the next calls and the batch is written.
  */
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '@verdict/grpc-kit';
 import type { Frontier, TreeExtension } from './tree-extension';
-
-// Under ts-jest and tsx this module and the worker file are TypeScript, and Node loads a worker
-// without jest's or `--import`'s loaders, so a TypeScript worker starts through tsx's require
-// hook (as the model server's session workers do). Compiled, both are JavaScript.
-const WORKER_FILE = join(__dirname, `hashing-worker${extname(__filename)}`);
-const TYPESCRIPT = extname(__filename) === '.ts';
-const WORKER_SOURCE = TYPESCRIPT
-  ? `require('tsx/cjs'); require(${JSON.stringify(WORKER_FILE)});`
-  : WORKER_FILE;
 
 /** A message to the worker: `extendTree`'s arguments. */
 export interface HashJob {
@@ -36,7 +26,7 @@ export interface TreeHasher {
 
 /** Starts the worker. Jobs are answered in order; if the worker dies, every job waiting fails. */
 export function createTreeHasher(): TreeHasher {
-  const worker = new Worker(WORKER_SOURCE, { eval: TYPESCRIPT });
+  const worker = startSiblingWorker(__filename, 'hashing-worker');
   // The worker keeps the process alive only while a job waits on it.
   worker.unref();
   const waiting: Array<{ resolve(extension: TreeExtension): void; reject(error: Error): void }> =

@@ -1,18 +1,9 @@
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { FailedPreconditionError, UnavailableError } from '@verdict/errors';
+import { startSiblingWorker } from '@verdict/grpc-kit';
 import type { NumericArray } from '../tensors/datatypes';
 import type { HostTensor } from '../tensors/host-tensor';
 import type { ResultMessage, RunMessage, SessionSettings, StartedMessage } from './worker-protocol';
-
-// Under ts-jest and `node --import tsx` this module is TypeScript and so is the worker file next to
-// it. A worker is loaded by Node itself, not by jest, and Node 20 does not apply `--import` loaders
-// to workers, so a TypeScript worker starts through tsx's require hook. Compiled, both are JavaScript.
-const WORKER_FILE = join(__dirname, `session-worker${extname(__filename)}`);
-const TYPESCRIPT = extname(__filename) === '.ts';
-const WORKER_SOURCE = TYPESCRIPT
-  ? `require('tsx/cjs'); require(${JSON.stringify(WORKER_FILE)});`
-  : WORKER_FILE;
 
 /** Options of {@link createInstancePool}. */
 export interface InstancePoolOptions {
@@ -55,7 +46,9 @@ export async function createInstancePool(options: InstancePoolOptions): Promise<
 
   const start = (): Promise<Instance> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_SOURCE, { eval: TYPESCRIPT, workerData: options.session });
+      const worker = startSiblingWorker(__filename, 'session-worker', {
+        workerData: options.session,
+      });
       const instance: Instance = { worker, busy: undefined };
       worker.once('message', (message: StartedMessage) => {
         if (message.type === 'failed') {

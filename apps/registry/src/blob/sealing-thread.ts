@@ -13,17 +13,8 @@
  * loop; the worker writes to its descriptor, and the descriptor is closed only after the worker
  * has answered every job of that upload.
  */
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-
-// Under ts-jest and tsx this module and the worker file are TypeScript, and Node loads a worker
-// without jest's or `--import`'s loaders, so a TypeScript worker starts through tsx's require
-// hook (as the audit log's hashing worker does). Compiled, both are JavaScript.
-const WORKER_FILE = join(__dirname, `sealing-worker${extname(__filename)}`);
-const TYPESCRIPT = extname(__filename) === '.ts';
-const WORKER_SOURCE = TYPESCRIPT
-  ? `require('tsx/cjs'); require(${JSON.stringify(WORKER_FILE)});`
-  : WORKER_FILE;
+import type { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '@verdict/grpc-kit';
 
 /** Slots per upload: chunks copied and not yet sealed and written. */
 export const SLOTS = 4;
@@ -92,7 +83,7 @@ export function createSealingThread(): SealingThread {
     if (current === generation) current = undefined;
   };
   const start = (): Generation => {
-    const worker = new Worker(WORKER_SOURCE, { eval: TYPESCRIPT });
+    const worker = startSiblingWorker(__filename, 'sealing-worker');
     worker.unref();
     const generation: Generation = { worker, waiting: new Map(), pending: 0 };
     worker.on('message', (reply: SealingReply) => {
