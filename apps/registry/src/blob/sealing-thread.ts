@@ -3,9 +3,9 @@
  * files on a worker thread, so that the event loop only copies each chunk into shared memory.
  *
  * Why a thread: AES-GCM output is a new buffer per chunk, and on the event loop those buffers
- * were what set V8's major GCs going (one about every 9 MiB uploaded, each marking the whole
- * service's heap); SHA-256 and AES together also held the loop for about 2 ms per MiB. On the
- * worker the buffers are collected with a heap of a few MB, and both cores share the work.
+ * set V8's major GCs going, each marking the whole service's heap; SHA-256 and AES together
+ * also held the loop for every chunk. On the worker the buffers are collected with a small
+ * heap, and the cores share the work (figures: docs/decisions.md#registry).
  *
  * Each upload gets a ring of SLOTS chunk-sized slots in one SharedArrayBuffer: a write copies
  * into a free slot and posts its number; the worker answers once the slot's bytes are hashed and

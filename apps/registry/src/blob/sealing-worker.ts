@@ -26,9 +26,10 @@ const uploads = new Map<number, Upload>();
 
 /**
  * V8 frees a dead ciphertext buffer only when a GC runs, and this worker allocates little else,
- * so it let about 30 MB of them pile up between collections (bench/registry's peak RSS went over
- * 200 MiB). A young-generation collection after every COLLECT_EVERY_BYTES sealed (well under a
- * millisecond on this worker's few-MB heap) keeps that to a few chunks. `--expose-gc` gives
+ * so dead buffers piled up between collections and pushed the registry's peak RSS over its
+ * budget (docs/decisions.md#registry). A young-generation collection after every
+ * COLLECT_EVERY_BYTES sealed is cheap on this worker's small heap and keeps that to a few
+ * chunks. `--expose-gc` gives
  * contexts created from now on a `gc` function; jest's leak detector obtains it the same way.
  */
 const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;

@@ -14,10 +14,10 @@ import { createCipheriv, createSecretKey, type KeyObject } from 'node:crypto';
  * This module seals and ./chunked-cipher opens. Sealing runs on the blob store's sealing thread
  * (../blob/sealing-thread.ts), so this file imports nothing from the workspace.
  *
- * Both sides use node:crypto's Cipheriv (about 0.6 ms of CPU per MiB here). WebCrypto would run
- * the AES work on libuv's thread pool, but it copies the input, hands a fresh output buffer back
- * through a promise and costs about 2.2 ms of CPU per MiB in all; on a busy 2-core node that CPU
- * is what limits transfers (docs/benchmarks.md#benchregistry).
+ * Both sides use node:crypto's Cipheriv. WebCrypto would run the AES work on libuv's thread
+ * pool, but it copies the input and hands a fresh output buffer back through a promise, which
+ * costs several times the CPU in all; on a busy node that CPU is what limits transfers (figures:
+ * docs/decisions.md#registry and docs/benchmarks.md#benchregistry).
  */
 export const BLOB_HEADER_BYTES = 16;
 /** GCM tag length, given explicitly to every seal and open: a shorter tag is never accepted. */

@@ -59,7 +59,8 @@ describe('chunked AES-256-GCM', () => {
   });
 
   it('keeps the stored format: records match WebCrypto AES-GCM with the documented nonce and AAD', async () => {
-    // Blobs written before 2026-11-30 were sealed through WebCrypto; both must stay readable.
+    // Blobs written before the move to Cipheriv were sealed through WebCrypto; both must stay
+    // readable (docs/decisions.md#registry).
     const { header, records } = seal(dataKey, plaintext, CHUNK);
     const webKey = await webcrypto.subtle.importKey('raw', dataKey, 'AES-GCM', false, ['encrypt']);
     for (const [i, record] of records.entries()) {
