@@ -30,8 +30,9 @@ function onlyChanges<U>(
 /**
  * A certificate provider that passes on an update only when its bytes differ from the last one
  * it passed to that listener. grpc-js's file watcher reports every periodic read, changed or not,
- * and a server rebuilds its TLS context on each report: with a reload every 5 s that cost every
- * idle service a few milliseconds of CPU per second and reset TLS session resumption. Rotation
+ * and a server rebuilds its TLS context on each report: that cost every idle service CPU on
+ * every read (docs/decisions.md#measured-costs-behind-code-choices) and reset TLS session
+ * resumption. Rotation
  * still reaches listeners at the next read after the files change.
  */
 export function changedOnly(inner: Provider): Provider {

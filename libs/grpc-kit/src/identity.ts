@@ -47,8 +47,9 @@ export async function resolvePrincipal(
 
 /**
  * SPIFFE ids of recently seen client certificates by SHA-256 fingerprint. Parsing a certificate
- * on every call cost more CPU than the rest of the call together (measured: ~0.55 ms per call);
- * a peer presents the same certificate on every call of its connection. Only certificates that
+ * on every call cost more CPU than the rest of the call together
+ * (docs/decisions.md#measured-costs-behind-code-choices); a peer presents the same certificate
+ * on every call of its connection. Only certificates that
  * passed the handshake get here, and the fingerprint covers the whole certificate.
  */
 const PEER_ID_CACHE_SIZE = 1024;
