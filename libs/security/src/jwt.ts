@@ -136,7 +136,8 @@ let jose: Jose | undefined;
 
 /**
  * jose, loaded when the first verifier is made rather than when this library is imported: a
- * service without JWT authentication never needs it (about 12 MB of resident memory).
+ * service without JWT authentication never needs it, nor the memory it takes
+ * (docs/decisions.md#measured-costs-behind-code-choices).
  */
 function joseLibrary(): Jose {
   // A lazy load has to be a require here: this package is CommonJS, and jest runs it without

@@ -12,7 +12,7 @@ let loaded: X509 | undefined;
 /**
  * @peculiar/x509, loaded on first use rather than when this library is imported: only issuing
  * certificates needs it (the dev PKI, the CLI), a running service never does, and it costs
- * about 3 MB of heap and 16 MB of resident memory in every process that loads it.
+ * memory in every process that loads it (docs/decisions.md#measured-costs-behind-code-choices).
  */
 export function x509Library(): X509 {
   if (loaded === undefined) {
