@@ -118,7 +118,8 @@ export function createTracing(options: TracingOptions): Tracing {
     processors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
   }
   if (options.otlpEndpoint !== undefined) {
-    // Loaded only when an endpoint is set (about 1 MB of heap otherwise carried for nothing). A
+    // Loaded only when an endpoint is set, so that a service without one does not carry its
+    // heap (docs/decisions.md#measured-costs-behind-code-choices). A
     // lazy load has to be a require here: this package is CommonJS, and jest runs it without
     // native import().
     // eslint-disable-next-line @typescript-eslint/no-require-imports
