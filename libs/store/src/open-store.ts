@@ -24,9 +24,9 @@ export function serviceStoreConfig(settings: ServiceStoreSettings): StoreConfig 
 }
 
 /**
- * Opens the configured Store. The Redis client library (ioredis, about 16 MB of resident memory
- * once loaded) is loaded only when Redis is chosen, so a service on the embedded store never
- * carries it.
+ * Opens the configured Store. The Redis client library (ioredis) is loaded only when Redis is
+ * chosen, so a service on the embedded store never carries its memory
+ * (docs/decisions.md#measured-costs-behind-code-choices).
  */
 export async function openStore(config: StoreConfig): Promise<Store> {
   if (config.backend === 'memory') return openMemoryStore({ file: config.file });
