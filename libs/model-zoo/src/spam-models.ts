@@ -39,8 +39,8 @@ export interface SpamTrainingSettings {
 }
 
 /**
- * Defaults per version, chosen on this corpus so both train in about 0.5 s (spam:1) and
- * 2 s (spam:2) on one core; more epochs did not raise held-out accuracy.
+ * Defaults per version, chosen on this corpus so that both train in seconds on one core
+ * (timings: README.md); more epochs did not raise held-out accuracy.
  */
 export const SPAM_TRAINING_DEFAULTS: Readonly<Record<SpamModelVersion, SpamTrainingSettings>> = {
   1: { hiddenSizes: [], seed: 1, epochs: 8, learningRate: 0.01, batchSize: 32, l2: 0 },
