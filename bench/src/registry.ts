@@ -31,8 +31,9 @@ const QUICK_BYTES = 64 * MIB;
 /** Same message size on both sides, equal to the registry's encrypted chunk. */
 const CHUNK_BYTES = DEFAULT_TRANSFER_CHUNK_BYTES;
 /**
- * Rounds per side. The round-to-round spread of the ratio is wide on a 2-core machine (0.56 to
- * 0.88 within one run), so a full run takes the median of 5; quick mode stays at the minimum 3.
+ * Rounds per side. The round-to-round spread of the ratio is wide on a small machine
+ * (docs/benchmarks.md#benchregistry), so a full run takes the median of 5; quick mode stays at
+ * the minimum 3.
  */
 const FULL_ROUNDS = 5;
 const QUICK_ROUNDS = 3;
