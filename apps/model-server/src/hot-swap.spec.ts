@@ -69,9 +69,8 @@ describe('zero-downtime version swaps', () => {
     expect(Object.keys(report.versions).sort((a, b) => Number(a) - Number(b))).toEqual(
       Array.from({ length: SWAPS + 1 }, (_, i) => String(i + 1)),
     );
-    // Reported, not asserted: on this shared 2-core machine the count met 1,000/s in one run
-    // (1,285/s) and missed it in another (648/s, load average 6 from other jobs), so asserting it
-    // would fail CI on machine load rather than on a bug.
+    // Reported, not asserted: the rate follows the machine's load (figures in
+    // docs/benchmarks.md), so asserting it would fail CI on load rather than on a bug.
     const [answered] = report.answeredBetweenMarks;
     const [swapMs] = report.msBetweenMarks;
     process.stdout.write(
