@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@verdict/errors';
-import { createClient, type ClientTransportOptions, type ServiceContext } from '@verdict/grpc-kit';
+import { createClient, type ServiceContext } from '@verdict/grpc-kit';
 import { driftV1, inference, registryV1 } from '@verdict/proto';
 import { Counter } from '@verdict/telemetry';
 import type { Config } from './config';
@@ -45,8 +45,8 @@ export async function setupModelServer(
   });
   let ready = false;
   await manager.loadAll();
-  const registry = startRegistry(config, manager, logger);
-  const drift = startDriftSampling(config, context.metrics);
+  const registry = startRegistry(context, manager);
+  const drift = startDriftSampling(context);
   await registry?.source.start();
   ready = true;
   logger.info(
@@ -83,34 +83,23 @@ export async function setupModelServer(
   };
 }
 
-/** The client transport of this service's own identity (mTLS files, or the mesh's). */
-function ownTransport(config: Config): ClientTransportOptions {
-  return config.tls.mode === 'mesh'
-    ? { mode: 'mesh' }
-    : {
-        mode: 'mtls',
-        caFile: config.tls.caFile!,
-        certFile: config.tls.certFile!,
-        keyFile: config.tls.keyFile!,
-      };
-}
-
 /** Sends a sample of served input rows to the analyzer's DriftService, when one is configured. */
-function startDriftSampling(
-  config: Config,
-  registry: ServiceContext<Config>['metrics'],
-): { sampler: InputSampler; client: { close(): void } } | undefined {
+function startDriftSampling({
+  config,
+  metrics,
+  clientTransport,
+}: ServiceContext<Config>): { sampler: InputSampler; client: { close(): void } } | undefined {
   const { analyzerAddress, sampleRate } = config.drift;
   if (analyzerAddress === undefined || sampleRate === 0) return undefined;
   const dropped = new Counter({
     name: 'verdict_model_drift_samples_dropped_total',
     help: 'Sampled input rows not sent to the analyzer, by reason (queue_full, send_failed).',
     labelNames: ['reason'],
-    registers: [registry],
+    registers: [metrics],
   });
   const client = createClient(driftV1.DriftService, {
     address: analyzerAddress,
-    transport: ownTransport(config),
+    transport: clientTransport,
   });
   const sampler = createInputSampler({
     rate: sampleRate,
@@ -122,9 +111,8 @@ function startDriftSampling(
 
 /** The registry source of `models.registry`, calling the registry with this service's own identity. */
 function startRegistry(
-  config: Config,
+  { config, logger, clientTransport }: ServiceContext<Config>,
   manager: ModelManager,
-  log: ServiceContext<Config>['logger'],
 ): { source: RegistrySource; client: { close(): void } } | undefined {
   const { address, models, retryDelayMs } = config.models.registry;
   const refs = parseRegistryRefs(models);
@@ -137,7 +125,7 @@ function startRegistry(
     });
   const client = createClient(registryV1.RegistryService, {
     address,
-    transport: ownTransport(config),
+    transport: clientTransport,
   });
   const source = createRegistrySource({
     client,
@@ -145,7 +133,7 @@ function startRegistry(
     refs,
     cacheDir: join(config.dataDir, REGISTRY_CACHE_DIR),
     retryDelayMs,
-    log,
+    log: logger,
   });
   return { source, client };
 }
