@@ -49,5 +49,7 @@ export type { ShutdownReason, ShutdownSignalOptions } from './shutdown';
 export { runService } from './service-runtime';
 export type { RunningService, ServiceContext, ServiceRuntimeOptions } from './service-runtime';
 export { runServiceProcess, CONFIG_ERROR_EXIT_CODE } from './service-process';
+export { guardUnhandledRejections, UNHANDLED_REJECTIONS_METRIC } from './rejection-guard';
+export type { RejectionGuard, RejectionGuardOptions } from './rejection-guard';
 export { unimplementedService } from './unimplemented';
 export { startSiblingWorker } from './sibling-worker';

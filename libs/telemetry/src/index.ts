@@ -17,6 +17,7 @@ export { createReadiness, STARTING_REASON } from './readiness';
 export type { Readiness, ReadinessState } from './readiness';
 export { startOpsServer } from './ops-server';
 export type { OpsServer, OpsServerOptions, ReadinessProbe } from './ops-server';
+export { parseRequestTarget, refuseConnectRequests } from './http-guards';
 
 // Re-exported so that apps and tests never import the SDK or prom-client packages directly.
 export { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';

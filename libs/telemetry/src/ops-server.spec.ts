@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import {
   createMetricsRegistry,
   createReadiness,
@@ -164,6 +165,29 @@ describe('startOpsServer', () => {
     expect(post.headers.allow).toBe('GET');
     expect((await call(`${server.url}/healthz`, 'DELETE')).status).toBe(405);
     expect((await call(`${server.url}/healthz?verbose=1`)).status).toBe(200);
+  });
+
+  it('answers 400 to a target that is not a path and 405 to CONNECT, and keeps serving', async () => {
+    server = await startOpsServer({ port: 0, registry });
+    // `//x` made `new URL(target, base)` throw inside the request listener, which ended the
+    // process; CONNECT was closed without an answer.
+    const raw = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(server!.port, '127.0.0.1', () =>
+          socket.end(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        );
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+    expect(await raw('GET //%9%~/x HTTP/1.1')).toMatch(/^HTTP\/1\.1 404 /);
+    expect(await raw('GET * HTTP/1.1')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw('GET http://elsewhere/healthz HTTP/1.1')).toMatch(/^HTTP\/1\.1 200 /);
+    const tunnel = await raw('CONNECT example.com:443 HTTP/1.1');
+    expect(tunnel).toMatch(/^HTTP\/1\.1 405 /);
+    expect(tunnel).toContain('allow: GET');
+    expect((await call(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('reports a port already in use instead of hanging', async () => {

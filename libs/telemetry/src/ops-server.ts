@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { parseRequestTarget, refuseConnectRequests } from './http-guards';
 import type { Registry } from 'prom-client';
 import type { Readiness, ReadinessState } from './readiness';
 
@@ -55,7 +56,7 @@ const TEXT = 'text/plain; charset=utf-8';
  * speak TLS, so this is deliberately separate from the mTLS gRPC port):
  * `GET /metrics` (Prometheus text), `GET /healthz` (200 while the process runs),
  * `GET /readyz` (200 when ready, 503 with the reason otherwise). Other paths answer 404,
- * other methods on these paths 405.
+ * other methods on these paths 405 (CONNECT included), a target that is not a path 400.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const host = options.host ?? DEFAULTS.host;
@@ -67,7 +68,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   };
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const path = new URL(request.url ?? '/', 'http://ops').pathname;
+    const url = parseRequestTarget(request.url);
+    if (url === undefined) {
+      reply(response, 400, 'bad request target: expected a path such as /metrics\n');
+      return;
+    }
+    const path = url.pathname;
     const route = routes[path];
     if (!route) {
       reply(response, 404, `not found: ${path} (try /metrics, /healthz, /readyz)\n`);
@@ -78,8 +84,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       reply(response, 405, `method ${request.method ?? ''} not allowed on ${path}: use GET\n`);
       return;
     }
-    void route(response);
+    route(response).catch((error: unknown) => {
+      options.logger?.error({ err: error, path }, 'ops request failed');
+      response.destroy();
+    });
   });
+  refuseConnectRequests(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -55,8 +55,14 @@ export function createAccessCheck(tokens: readonly string[]): AccessCheck {
         return { granted: true, principal };
       }
       const header = request.headers.authorization;
-      const cookie = cookieToken(request.headers.cookie);
-      if (header === undefined && cookie !== undefined) {
+      const cookie = header === undefined ? cookieToken(request.headers.cookie) : undefined;
+      if (cookie === MALFORMED) {
+        return {
+          granted: false,
+          reason: `the ${TOKEN_COOKIE} cookie is not valid percent-encoding; open the ?token= link again`,
+        };
+      }
+      if (cookie !== undefined) {
         return known(cookie)
           ? { granted: true, principal: 'bearer token (cookie)' }
           : { granted: false, reason: 'unknown token in the sign-in cookie' };
@@ -86,11 +92,22 @@ function presentedCertificate(socket: Partial<TLSSocket>): boolean {
   return socket.getPeerCertificate().raw !== undefined;
 }
 
-/** The token of the sign-in cookie, if the Cookie header carries one. */
-function cookieToken(header: string | undefined): string | undefined {
+/** Marks a sign-in cookie whose value cannot be decoded. */
+const MALFORMED = Symbol('malformed cookie');
+
+/**
+ * The token of the sign-in cookie, if the Cookie header carries one. The header is the
+ * client's: a value that is not valid percent-encoding is {@link MALFORMED}, never a throw.
+ */
+function cookieToken(header: string | undefined): string | typeof MALFORMED | undefined {
   for (const part of (header ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+    if (name !== TOKEN_COOKIE) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return MALFORMED;
+    }
   }
   return undefined;
 }

@@ -14,7 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, NotFoundError, isVerdictError, Code } from '@verdict/errors';
 import type { experimentsV1 } from '@verdict/proto';
-import type { Logger } from '@verdict/telemetry';
+import { parseRequestTarget, refuseConnectRequests, type Logger } from '@verdict/telemetry';
 import { createAccessCheck, TOKEN_COOKIE } from './auth';
 import { defaultAssetsDir, loadAssets, type Asset } from './assets';
 import { driftView } from './drift-view';
@@ -148,8 +148,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw new HttpError(404, `no API endpoint /api/${parts.join('/')}`);
   }
 
-  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://dashboard');
+  async function route(url: URL, response: ServerResponse): Promise<void> {
     const parts = url.pathname
       .split('/')
       .filter((part) => part !== '')
@@ -193,11 +192,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       else if (status === 404) sendHtml(response, status, notFoundPage(message));
       else sendText(response, status, message);
     };
+    const url = parseRequestTarget(request.url);
+    if (url === undefined) {
+      fail(400, 'bad request target: expected a path such as /experiments/<id>');
+      return;
+    }
     // A person opens `/?token=...` once: the token moves into an HttpOnly cookie and out of the
     // address bar (and of the history), then the page loads like any other.
-    const signIn = new URL(request.url ?? '/', 'http://dashboard').searchParams.get('token');
+    const signIn = url.searchParams.get('token');
     if (signIn !== null && request.method === 'GET' && access.accepts(signIn)) {
-      const target = new URL(request.url ?? '/', 'http://dashboard');
+      const target = new URL(url);
       target.searchParams.delete('token');
       response.writeHead(303, {
         ...SECURITY_HEADERS,
@@ -227,7 +231,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return;
     }
     try {
-      await route(request, response);
+      await route(url, response);
     } catch (error) {
       if (error instanceof HttpError) {
         fail(error.status, error.message);
@@ -242,7 +246,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   }
 
   const listener = (request: IncomingMessage, response: ServerResponse) => {
-    void handle(request, response);
+    // handle() answers every failure it knows of; this catches a failure in answering itself
+    // (the client already gone, say), which must not become an unhandled rejection.
+    handle(request, response).catch((error: unknown) => {
+      logger.warn({ err: error, url: request.url }, 'dashboard request could not be answered');
+      response.destroy();
+    });
   };
   const server: Server =
     options.tls === undefined
@@ -259,6 +268,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           },
           listener,
         );
+  refuseConnectRequests(server, 'GET, HEAD');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {
