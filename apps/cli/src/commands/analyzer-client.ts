@@ -1,6 +1,6 @@
-import { createClient, type TypedClient } from '@verdict/grpc-kit';
+import type { TypedClient } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
-import { developerTransport } from './developer-transport';
+import { cliClient } from '../environment/cli-client';
 
 /** The experiment-analyzer's address in the dev stack (README's port table). */
 export const DEFAULT_ANALYZER_ADDRESS = '127.0.0.1:50054';
@@ -24,18 +24,18 @@ export interface AnalyzerFlags {
 
 /** ExperimentService over mutual TLS with the local user's certificate from `verdict pki init`. */
 export function connectExperiments(flags: AnalyzerFlags): ExperimentClient {
-  return createClient(experimentsV1.ExperimentService, {
+  return cliClient(experimentsV1.ExperimentService, {
     address: flags.address ?? DEFAULT_ANALYZER_ADDRESS,
-    transport: developerTransport(flags.pki),
+    pkiDir: flags.pki,
     defaultTimeoutMs: ANALYZER_CALL_TIMEOUT_MS,
   });
 }
 
 /** RoutingService of the analyzer, as {@link connectExperiments}. */
 export function connectRouting(flags: AnalyzerFlags): RoutingClient {
-  return createClient(experimentsV1.RoutingService, {
+  return cliClient(experimentsV1.RoutingService, {
     address: flags.address ?? DEFAULT_ANALYZER_ADDRESS,
-    transport: developerTransport(flags.pki),
+    pkiDir: flags.pki,
     defaultTimeoutMs: ANALYZER_CALL_TIMEOUT_MS,
   });
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { createClient, type TypedClient } from '@verdict/grpc-kit';
+import type { TypedClient } from '@verdict/grpc-kit';
 import { auditV1 } from '@verdict/proto';
-import { developerTransport } from './developer-transport';
+import { cliClient } from '../environment/cli-client';
 
 /** Flags every `verdict audit` command that calls the service shares. */
 export interface AuditConnectionFlags {
@@ -18,9 +18,9 @@ export const DEFAULT_VERIFIER_KEY_FILE = '.verdict/data/audit/checkpoint.key.vke
 export function auditClient(
   flags: AuditConnectionFlags,
 ): TypedClient<(typeof auditV1.AuditService)['method']> {
-  return createClient(auditV1.AuditService, {
+  return cliClient(auditV1.AuditService, {
     address: flags.address ?? DEFAULT_AUDIT_ADDRESS,
-    transport: developerTransport(flags.pki),
+    pkiDir: flags.pki,
     defaultTimeoutMs: 30_000,
   });
 }

@@ -3,15 +3,6 @@ import { auditV1 } from '@verdict/proto';
 import { auditClient, type AuditConnectionFlags } from './audit-connection';
 import type { CommandResult } from './command';
 
-export const AUDIT_TAIL_USAGE = `verdict audit tail [--address 127.0.0.1:50055] [--pki .verdict/pki] [--lines 20] [--follow]
-
-Prints the newest audit records as JSON lines; with --follow keeps printing new ones.`;
-
-export const AUDIT_QUERY_USAGE = `verdict audit query [--actor ID] [--action NAME|PREFIX.*] [--resource R] [--outcome success|failure|denied]
-                    [--since ISO-TIME] [--until ISO-TIME] [--limit 100] [--address ...] [--pki ...]
-
-Prints the matching audit records, oldest first, as JSON lines.`;
-
 /** How often `tail --follow` asks for new records. */
 const FOLLOW_INTERVAL_MS = 1000;
 

@@ -2,11 +2,6 @@ import { createInterface } from 'node:readline';
 import { createRootAccumulator, leafHash } from '@verdict/audit-client';
 import type { CommandResult } from './command';
 
-export const AUDIT_ROOT_USAGE = `verdict audit root --stdin-hex
-
-Reads leaves from stdin, one hex-encoded leaf per line (an empty line is an empty leaf), and
-prints the RFC 9162 Merkle tree root of them in hex, for cross-checking other implementations.`;
-
 /** `verdict audit root --stdin-hex`. */
 export async function auditRootCommand(
   flags: { 'stdin-hex'?: boolean },

@@ -9,14 +9,6 @@ import {
 } from './audit-connection';
 import type { CommandResult } from './command';
 
-export const AUDIT_VERIFY_USAGE = `verdict audit verify [--address 127.0.0.1:50055] [--pki .verdict/pki] [--key FILE] [--state FILE]
-
-Fetches the audit log's latest checkpoint and checks its Ed25519 signature with the verifier key
-(--key, default ${DEFAULT_VERIFIER_KEY_FILE}), checks that it is consistent with the checkpoint
-this command accepted last time (--state, default .verdict/audit-verify-state), recomputes the
-root from every exported record, and names the first bad record when they differ. Exits 0 only
-when everything verifies; the accepted checkpoint is then remembered.`;
-
 export interface AuditVerifyFlags extends AuditConnectionFlags {
   key?: string;
   state?: string;

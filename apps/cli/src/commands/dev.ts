@@ -4,11 +4,6 @@ import { stateOf, variantSummary } from './experiment-format';
 import { STACK_SERVICES } from '../services';
 import type { CommandResult } from './command';
 
-export const DEV_USAGE = `verdict dev [--dir .verdict] [--ports name=grpc:ops,...]
-
-Sets up what is missing under --dir (dev PKI, RBAC policy, data directories), starts the five
-services as separate processes on 127.0.0.1 and stops them all on Ctrl-C (SIGINT) or SIGTERM.`;
-
 /** `verdict dev`: runs the whole platform locally until interrupted. */
 export async function devCommand(flags: { dir?: string; ports?: string }): Promise<CommandResult> {
   const dir = resolve(flags.dir ?? '.verdict');

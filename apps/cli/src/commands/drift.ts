@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { toJson } from '@bufbuild/protobuf';
 import { buildReferenceProfile, type InputRow } from '@verdict/drift';
-import { createClient, type TypedClient } from '@verdict/grpc-kit';
+import type { TypedClient } from '@verdict/grpc-kit';
 import { driftV1 } from '@verdict/proto';
 import { ANALYZER_CALL_TIMEOUT_MS, DEFAULT_ANALYZER_ADDRESS } from './analyzer-client';
 import type { CommandResult } from './command';
-import { developerTransport } from './developer-transport';
+import { cliClient } from '../environment/cli-client';
 import type { ModelIo } from './model';
 import { describeRpcFailure } from './model-client';
 import { formatTable, formatTime } from './model-format';
@@ -41,9 +41,9 @@ export type DriftClient = TypedClient<typeof driftV1.DriftService.method>;
 
 /** DriftService of the analyzer over mutual TLS with the local user's certificate. */
 export function connectDrift(flags: Pick<DriftFlags, 'address' | 'pki'>): DriftClient {
-  return createClient(driftV1.DriftService, {
+  return cliClient(driftV1.DriftService, {
     address: flags.address ?? DEFAULT_ANALYZER_ADDRESS,
-    transport: developerTransport(flags.pki),
+    pkiDir: flags.pki,
     defaultTimeoutMs: ANALYZER_CALL_TIMEOUT_MS,
   });
 }

@@ -382,6 +382,8 @@ policy: { interval: 10s, canaryStep: 0.1, canaryMaxWeight: 0.5, method: DECISION
       { out, err },
     );
     expect(exitCode).toBe(1);
-    expect(stderr).toMatch(/^verdict experiment list: .*\(UNAVAILABLE\)\n$/);
+    expect(stderr).toMatch(
+      /^verdict experiment list: .*\(UNAVAILABLE\): is the service running\? [^\n]*\n$/,
+    );
   });
 });

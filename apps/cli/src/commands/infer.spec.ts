@@ -7,7 +7,8 @@ import {
   TEST_MLP,
   type ModelServerStack,
 } from '../../../model-server/src/testing/model-server-stack';
-import { inferCommand, type InferFlags } from './infer';
+import { inferCommand, routedFrom, type InferFlags } from './infer';
+import { UsageError } from './usage-error';
 
 /** A real model server (mTLS, real workers) serving `mlp` and `spam` 1 and 2. */
 describe('verdict infer', () => {
@@ -75,6 +76,20 @@ describe('verdict infer', () => {
     await expect(infer({ model: 'mlp', text: 'hello' })).rejects.toMatchObject({
       field: '--text',
     });
-    expect((await infer({ model: 'mlp' })).exitCode).toBe(2);
+    await expect(infer({ model: 'mlp' })).rejects.toThrow(
+      '--input or --text: expected exactly one',
+    );
+    await expect(infer({ model: 'mlp', input: '[[1]]', text: 'x' })).rejects.toThrow(UsageError);
+  });
+
+  it('prints "routed" only for a request the router placed in an experiment', () => {
+    const empty = { 'x-verdict-experiment': '', 'x-verdict-variant': '' };
+    expect(routedFrom(empty)).toEqual({});
+    expect(routedFrom({})).toEqual({});
+    expect(routedFrom({ 'x-verdict-experiment': 'exp-1', 'x-verdict-variant': 'control' })).toEqual(
+      {
+        routed: { experiment: 'exp-1', variant: 'control' },
+      },
+    );
   });
 });

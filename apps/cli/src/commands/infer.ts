@@ -1,24 +1,14 @@
 import type { Writable } from 'node:stream';
-import { createClient } from '@verdict/grpc-kit';
 import { InvalidArgumentError } from '@verdict/errors';
 import { createSpamFeaturizer } from '@verdict/model-zoo';
 import { inference } from '@verdict/proto';
 import type { CommandResult } from './command';
+import { UsageError } from './usage-error';
 import { decodeRaw, encodeRaw, flatten, type JsonTensor } from './infer-tensors';
-import { developerTransport } from './developer-transport';
+import { cliClient } from '../environment/cli-client';
 
 /** The router's address in the dev stack; the model server answers the same protocol on 50052. */
 export const DEFAULT_INFER_ADDRESS = '127.0.0.1:50051';
-
-export const INFER_USAGE = `verdict infer --model NAME [--version N] (--input JSON | --text MESSAGE) [--unit ID] [--address 127.0.0.1:50051] [--pki .verdict/pki]
-
-Calls inference.GRPCInferenceService/ModelInfer on the router (or, with --address
-127.0.0.1:50052, the model server) and prints the response as JSON.
---input takes the Open Inference Protocol's JSON form, {"inputs":[{"name","datatype","shape","data"}]},
-or, for a model with one input, just nested arrays of rows (datatype and name from ModelMetadata).
---text featurizes a raw message for a spam model with the default hashed bag-of-words settings.
---unit sends the x-verdict-unit header the router assigns experiment variants by; the
-experiment and variant the router reports in its trailers are printed as "routed".`;
 
 /** Flags of `verdict infer`. */
 export interface InferFlags {
@@ -41,13 +31,13 @@ export async function inferCommand(
   flags: InferFlags,
   output: Writable = process.stdout,
 ): Promise<CommandResult> {
-  if (flags.model === undefined || (flags.input === undefined) === (flags.text === undefined)) {
-    process.stderr.write(`${INFER_USAGE}\n`);
-    return { exitCode: 2 };
+  if (flags.model === undefined) throw new UsageError('--model: required, the model to call');
+  if ((flags.input === undefined) === (flags.text === undefined)) {
+    throw new UsageError('--input or --text: expected exactly one, the request to send');
   }
-  const client = createClient(inference.GRPCInferenceService, {
+  const client = cliClient(inference.GRPCInferenceService, {
     address: flags.address ?? DEFAULT_INFER_ADDRESS,
-    transport: developerTransport(flags.pki),
+    pkiDir: flags.pki,
     defaultTimeoutMs: 30_000,
   });
   try {
@@ -74,15 +64,6 @@ export async function inferCommand(
         onTrailer: (received) => (trailers = received),
       },
     );
-    const routed =
-      trailers['x-verdict-variant'] === undefined
-        ? {}
-        : {
-            routed: {
-              experiment: trailers['x-verdict-experiment'] ?? '',
-              variant: trailers['x-verdict-variant'],
-            },
-          };
     const result = {
       model_name: response.modelName,
       model_version: response.modelVersion,
@@ -95,13 +76,25 @@ export async function inferCommand(
           response.rawOutputContents[i],
         ),
       ),
-      ...routed,
+      ...routedFrom(trailers),
     };
     output.write(`${JSON.stringify(result)}\n`);
     return { exitCode: 0 };
   } finally {
     client.close();
   }
+}
+
+/**
+ * `{routed: {experiment, variant}}` from the router's trailers, or nothing: the router sends them
+ * on every answer, empty when the request was in no experiment.
+ */
+export function routedFrom(trailers: Record<string, string>): {
+  routed?: { experiment: string; variant: string };
+} {
+  const variant = trailers['x-verdict-variant'] ?? '';
+  if (variant === '') return {};
+  return { routed: { experiment: trailers['x-verdict-experiment'] ?? '', variant } };
 }
 
 /** ModelMetadata carries no model properties, so text is featurized with the default settings. */

@@ -1,7 +1,7 @@
 import { Code } from '@verdict/errors';
-import { createClient, type TypedClient } from '@verdict/grpc-kit';
+import type { TypedClient } from '@verdict/grpc-kit';
 import { registryV1 } from '@verdict/proto';
-import { developerTransport } from './developer-transport';
+import { cliClient } from '../environment/cli-client';
 
 /** The registry's address in the dev stack (README's port table). */
 export const DEFAULT_REGISTRY_ADDRESS = '127.0.0.1:50053';
@@ -14,9 +14,9 @@ export type RegistryClient = TypedClient<typeof registryV1.RegistryService.metho
 
 /** Connects to the registry over mutual TLS with the local user's certificate from `verdict pki init`. */
 export function connectRegistry(flags: { address?: string; pki?: string }): RegistryClient {
-  return createClient(registryV1.RegistryService, {
+  return cliClient(registryV1.RegistryService, {
     address: flags.address ?? DEFAULT_REGISTRY_ADDRESS,
-    transport: developerTransport(flags.pki),
+    pkiDir: flags.pki,
     defaultTimeoutMs: MODEL_CALL_TIMEOUT_MS,
   });
 }
@@ -36,14 +36,29 @@ function isRpcFailure(error: unknown): error is RpcFailure {
   );
 }
 
+/** What to try next, for the failures a user can fix from the command line. */
+const HINTS: Partial<Record<number, string>> = {
+  [Code.UNAVAILABLE]:
+    'is the service running? `npm start` runs the dev stack; --address or VERDICT_<SERVICE>_ADDRESS points elsewhere',
+  [Code.DEADLINE_EXCEEDED]: 'the service did not answer in time; is it still starting?',
+  [Code.UNAUTHENTICATED]:
+    'the service refused the client certificate; use the PKI the stack was started with (--pki, VERDICT_PKI_DIR or VERDICT_HOME)',
+  [Code.PERMISSION_DENIED]:
+    "the policy does not grant this to your identity (the dev stack's is .verdict/policy.yaml)",
+};
+
 /**
- * The registry's own message and the status name, e.g. `model "nope" not found (NOT_FOUND)`,
- * instead of grpc-js's `5 NOT_FOUND: ...`; undefined for anything that is not an RPC failure.
+ * A failure as one line: the service's own message and the status name, e.g.
+ * `model "nope" not found (NOT_FOUND)`, instead of grpc-js's `5 NOT_FOUND: ...`, then what to try
+ * for the statuses a user can act on; undefined for anything that is not an RPC failure.
  */
 export function describeRpcFailure(error: unknown): string | undefined {
   if (!isRpcFailure(error)) return undefined;
   const name = Code[error.code] ?? `code ${error.code}`;
-  return `${error.details || 'no details'} (${name})`;
+  // grpc-js stamps connection errors with the time of the attempt: noise on one line.
+  const details = error.details.replace(/ \(\d{4}-\d\d-\d\dT[^)]*\)/g, '').trim();
+  const hint = HINTS[error.code];
+  return `${details || 'no details'} (${name})${hint === undefined ? '' : `: ${hint}`}`;
 }
 
 /** The gRPC status code of an RPC failure, or undefined. */

@@ -1,25 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createClient, type TypedClient } from '@verdict/grpc-kit';
+import type { TypedClient } from '@verdict/grpc-kit';
 import { createSpamFeaturizer } from '@verdict/model-zoo';
 import { inference } from '@verdict/proto';
 import { percentileInterval, twoProportionZTest, waldComparison, welchTTest } from '@verdict/stats';
 import type { CommandResult } from './command';
-import { developerTransport } from './developer-transport';
+import { cliClient } from '../environment/cli-client';
 import type { ModelIo } from './model';
 import { describeRpcFailure } from './model-client';
 import { formatTable } from './model-format';
 import { UsageError } from './usage-error';
-
-export const REPLAY_USAGE = `verdict experiment replay --data FILE.jsonl --model NAME --variants 1,2 [--address 127.0.0.1:50052] [--concurrency 8] [--alpha 0.05] [--pki .verdict/pki] [--json]
-
-Replays a labelled dataset against versions of a model on a model server and reports, per
-version, accuracy, log-loss and latency with confidence intervals, and each version's
-difference from the first one with its p-value: the statistics a live experiment reports,
-before any traffic is at stake. Each line of the file is {"text": "...", "label": 1} (featurized
-like \`verdict infer --text\`, for spam models) or {"features": [..numbers..], "label": 0}; the
-label is the index of the right output class. Every row goes to every version (the router
-would pick one version per unit, so replay calls the model server, or a pool endpoint, directly).`;
 
 /** Flags of `verdict experiment replay`. */
 export interface ReplayFlags {
@@ -236,9 +226,9 @@ export async function replayCommand(
       throw new UsageError('--concurrency must be a positive integer');
     }
     const rows = await readReplayRows(flags.data);
-    const client = createClient(inference.GRPCInferenceService, {
+    const client = cliClient(inference.GRPCInferenceService, {
       address: flags.address ?? '127.0.0.1:50052',
-      transport: developerTransport(flags.pki),
+      pkiDir: flags.pki,
     });
     try {
       const metadata = await client.modelMetadata({ name: flags.model, version: versions[0] });

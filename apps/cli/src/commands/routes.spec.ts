@@ -172,7 +172,9 @@ models:
   it('exits 1 with the status name when the analyzer cannot be reached, 2 on bad usage', async () => {
     const down = await cli(['show'], { address: '127.0.0.1:1', metrics: metricsAddress });
     expect(down.exitCode).toBe(1);
-    expect(down.stderr).toMatch(/^verdict routes show: .*\(UNAVAILABLE\)\n$/);
+    expect(down.stderr).toMatch(
+      /^verdict routes show: .*\(UNAVAILABLE\): is the service running\? [^\n]*\n$/,
+    );
     expect(await cli(['list'])).toMatchObject({ exitCode: 2 });
   });
 });
