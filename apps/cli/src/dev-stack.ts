@@ -1,11 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { writeModelRepository } from '@verdict/model-zoo';
+import {
+  DEFAULT_STOP_GRACE_MS,
+  httpReady,
+  httpStatus,
+  spawnProcess,
+  stopAll,
+  waitReady,
+  type LaunchedProcess,
+} from '@verdict/process';
 import { devPolicyYaml, initDevPki, type DevPki } from '@verdict/security';
 import { connectExperiments } from './commands/analyzer-client';
 import { connectDrift } from './commands/drift';
@@ -13,7 +20,7 @@ import { seedSpamProfiles } from './commands/drift-seed';
 import { connectRegistry } from './commands/model-client';
 import { seedDemoRegistry, type DemoRegistrySeed } from './demo-registry';
 import { seedDemoExperiment, type DemoSeed } from './demo-experiment';
-import { formatLogLine, linePrefix, splitLines } from './log-lines';
+import { formatLogLine, linePrefix } from './log-lines';
 import { describeRpcFailure } from './commands/model-client';
 import { STACK_SERVICES, type StackService } from './services';
 
@@ -57,12 +64,14 @@ export interface DevStack {
   readonly demoRegistry?: DemoRegistrySeed;
   /** The analyzer's dashboard: its sign-in link carries the stack's token (`<dir>/dashboard-token`). */
   readonly dashboard: { readonly port: number; readonly token: string };
-  /** SIGTERM to every service, then waits for each to exit (SIGKILL after `graceMs`). */
+  /**
+   * SIGTERM to every service, once, then waits for each to exit (SIGKILL after `graceMs`). A
+   * SIGINT or SIGTERM to this process while it waits (a second Ctrl-C) forces them out.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 60_000;
-const DEFAULT_STOP_GRACE_MS = 15_000;
 const READY_POLL_MS = 100;
 
 /** Sets up what is missing (PKI, policy, data dirs), then starts the five services and waits until they are ready. */
@@ -74,11 +83,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const dashboardToken = await ensureDashboardToken(options.dir);
   const width = Math.max(...STACK_SERVICES.map((service) => service.name.length));
   const running: RunningService[] = [];
+  const launched: LaunchedProcess[] = [];
   let stopping = false;
 
   const stop = async (graceMs = DEFAULT_STOP_GRACE_MS) => {
     stopping = true;
-    await Promise.all(running.map((service) => stopProcess(service.process, graceMs)));
+    await stopAll(launched, { graceMs, forceOn: ['SIGINT', 'SIGTERM'] });
   };
 
   const portsOf = (service: StackService) =>
@@ -94,34 +104,43 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       const ports = portsOf(service);
       const dataDir = join(options.dir, 'data', service.name);
       await mkdir(dataDir, { recursive: true });
-      const child = spawn(process.execPath, [require.resolve(service.packageName)], {
+      const prefix = linePrefix(service.name, index, width, options.colour ?? false);
+      const child = spawnProcess({
+        name: service.name,
+        entry: require.resolve(service.packageName),
         env: {
-          ...process.env,
           ...serviceEnv(service, ports, pki, policyFile, dataDir),
           VERDICT_MODELS_REPOSITORY: modelsDir,
           ...wiring[service.name],
         },
         // The IPC channel is how a service notices that verdict dev died (even by SIGKILL): it
         // closes, and the service drains and exits instead of living on as an orphan.
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        ipc: true,
+        // Its own process group: a terminal's Ctrl-C reaches verdict dev only, and the service
+        // gets exactly one signal, from stop(). Sharing the terminal's group, each service got
+        // the terminal's SIGINT and then stop()'s SIGTERM, and took the second as "force".
+        detached: true,
+        onLine: (line) => options.output.write(`${prefix} ${formatLogLine(line)}\n`),
       });
-      const prefix = linePrefix(service.name, index, width, options.colour ?? false);
-      const print = (line: string) => options.output.write(`${prefix} ${formatLogLine(line)}\n`);
-      splitLines(child.stdout!, print);
-      splitLines(child.stderr!, print);
-      child.on('exit', (code, signal) => {
+      // `exited` never rejects: nothing to catch.
+      void child.exited.then(({ code, signal }) => {
         if (!stopping) options.onUnexpectedExit?.(service.name, code, signal);
       });
+      launched.push(child);
       running.push({
         name: service.name,
         grpcPort: ports.grpc,
         opsPort: ports.ops,
-        process: child,
+        process: child.child,
       });
     }
     await Promise.all(
-      running.map((service) =>
-        waitReady(service, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS),
+      running.map((service, index) =>
+        waitReady(launched[index], {
+          probe: httpReady(`http://127.0.0.1:${service.opsPort}/readyz`),
+          timeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+          pollMs: READY_POLL_MS,
+        }),
       ),
     );
   } catch (error) {
@@ -296,22 +315,6 @@ async function ensureModelRepository(dir: string, output: NodeJS.WritableStream)
   return modelsDir;
 }
 
-async function waitReady(service: RunningService, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (service.process.exitCode !== null || service.process.signalCode !== null) {
-      throw new Error(
-        `${service.name} exited (code ${service.process.exitCode ?? service.process.signalCode}) before it was ready; see its log lines above`,
-      );
-    }
-    if ((await httpStatus(`http://127.0.0.1:${service.opsPort}/readyz`)) === 200) return;
-    await delay(READY_POLL_MS);
-  }
-  throw new Error(
-    `${service.name} was not ready on http://127.0.0.1:${service.opsPort}/readyz within ${timeoutMs} ms`,
-  );
-}
-
 /** Waits for one poll in which every service's /readyz answers 200. */
 async function waitAllReady(services: readonly RunningService[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -327,26 +330,6 @@ async function waitAllReady(services: readonly RunningService[], timeoutMs: numb
   throw new Error(
     `not ready together within ${timeoutMs} ms: ${notReady.join(', ')} (see their log lines above)`,
   );
-}
-
-function httpStatus(url: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const request = get(url, (response) => {
-      response.resume();
-      resolve(response.statusCode);
-    });
-    request.on('error', () => resolve(undefined));
-    request.setTimeout(1000, () => request.destroy());
-  });
-}
-
-async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function exists(path: string): Promise<boolean> {

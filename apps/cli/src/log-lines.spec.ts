@@ -1,5 +1,4 @@
-import { PassThrough } from 'node:stream';
-import { formatLogLine, linePrefix, splitLines } from './log-lines';
+import { formatLogLine, linePrefix } from './log-lines';
 
 describe('log lines of the dev stack', () => {
   it('renders a pino line as time, level, message and the remaining fields', () => {
@@ -24,20 +23,5 @@ describe('log lines of the dev stack', () => {
   it('pads prefixes to one width and colours them only on request', () => {
     expect(linePrefix('audit', 0, 8, false)).toBe('audit    |');
     expect(linePrefix('audit', 0, 8, true)).toMatch(/^\x1b\[\d+maudit    \|\x1b\[0m$/);
-  });
-
-  it('splits a stream into whole lines, across chunks', () => {
-    const stream = new PassThrough();
-    const lines: string[] = [];
-    splitLines(stream, (line) => lines.push(line));
-    stream.write('one\ntw');
-    stream.write('o\nthree');
-    stream.end();
-    return new Promise<void>((resolve) =>
-      stream.on('end', () => {
-        expect(lines).toEqual(['one', 'two', 'three']);
-        resolve();
-      }),
-    );
   });
 });

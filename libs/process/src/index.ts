@@ -15,3 +15,4 @@ export { httpReady, httpStatus, waitReady } from './wait-ready';
 export type { ReadyCheck } from './wait-ready';
 export { readLines } from './read-lines';
 export { freePort } from './free-port';
+export { childPids, processExists } from './child-pids';

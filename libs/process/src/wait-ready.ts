@@ -54,7 +54,7 @@ async function untilLine(
   failure: (why: string) => Error,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  let unsubscribe = () => false;
+  let unsubscribe: () => void = () => undefined;
   try {
     await Promise.race([
       new Promise<void>((resolve) => {

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   createClient,
   type ClientTransportOptions,
@@ -11,7 +9,7 @@ import {
   type GenServiceMethods,
   type TypedClient,
 } from '@verdict/grpc-kit';
-import { freePort } from '../../../libs/grpc-kit/src/testing/free-port';
+import { childPids, freePort, launch, processExists, type LaunchedProcess } from '@verdict/process';
 
 /** The five services, as `verdict dev` names them. */
 export const SERVICE_NAMES = [
@@ -27,7 +25,10 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export interface Stack {
   readonly dir: string;
   readonly pkiDir: string;
-  readonly cli: ChildProcess;
+  /** The `verdict dev` process, leader of its own process group. */
+  readonly cli: LaunchedProcess;
+  /** Process ids of the five services `verdict dev` started. */
+  readonly servicePids: readonly number[];
   /** gRPC `host:port` of each service. */
   readonly grpc: Readonly<Record<ServiceName, string>>;
   /** Base URL of each service's HTTP ops endpoint (/metrics, /healthz, /readyz). */
@@ -42,7 +43,10 @@ export interface Stack {
     definition: GenService<S>,
     identity?: 'developer' | ServiceName,
   ): TypedClient<S>;
-  /** SIGINT to `verdict dev` (what Ctrl-C sends), then waits for it to exit; returns its exit code. */
+  /**
+   * SIGINT to the whole process group of `verdict dev` (what Ctrl-C in its terminal sends),
+   * then waits for it to exit; returns its exit code. Throws when a service outlived it.
+   */
   stop(): Promise<number | null>;
 }
 
@@ -60,24 +64,20 @@ const READY_LINE = /^verdict dev: all 5 services ready/;
 export { freePort };
 
 /**
- * Whether any process of the group is still alive a while after its leader exited (services
- * drain first, so it waits up to `graceMs`); survivors are SIGKILLed so no test leaves orphans.
+ * The processes of `pids` still alive a while after their parent exited (services drain first,
+ * so it waits up to `graceMs`); survivors are SIGKILLed so no test leaves orphans.
  */
-export async function processGroupSurvives(groupId: number, graceMs = 20_000): Promise<boolean> {
-  const alive = () => {
-    try {
-      process.kill(-groupId, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (const deadline = Date.now() + graceMs; alive() && Date.now() < deadline;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+export async function survivingProcesses(
+  pids: readonly number[],
+  graceMs = 20_000,
+): Promise<number[]> {
+  const alive = () => pids.filter(processExists);
+  for (const deadline = Date.now() + graceMs; alive().length > 0 && Date.now() < deadline;) {
+    await delay(100);
   }
-  if (!alive()) return false;
-  process.kill(-groupId, 'SIGKILL');
-  return true;
+  const survivors = alive();
+  for (const pid of survivors) process.kill(pid, 'SIGKILL');
+  return survivors;
 }
 
 /** Starts `verdict dev` and resolves once it reports every service ready (readiness probed by the CLI). */
@@ -91,49 +91,26 @@ export async function startStack(
   const dir = await mkdtemp(join(tmpdir(), 'verdict-e2e-'));
   const ports: Record<string, { grpc: number; ops: number }> = {};
   for (const name of SERVICE_NAMES) ports[name] = { grpc: await freePort(), ops: await freePort() };
-  const cli = spawn(
-    process.execPath,
-    [
-      CLI_ENTRY,
+  const output: string[] = [];
+  const cli = await launch({
+    name: 'verdict dev',
+    entry: CLI_ENTRY,
+    args: [
       'dev',
       '--dir',
       dir,
       '--ports',
       SERVICE_NAMES.map((n) => `${n}=${ports[n].grpc}:${ports[n].ops}`).join(','),
     ],
-    // Its own process group, so stop() can tell whether any service outlived it.
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...options.env } },
-  );
-  const output: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `stack not ready within ${options.readyTimeoutMs ?? 180_000} ms:\n${output.join('\n')}`,
-          ),
-        ),
-      options.readyTimeoutMs ?? 180_000,
-    );
-    const onLine = (line: string) => {
-      output.push(line);
-      if (READY_LINE.test(line)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    createInterface({ input: cli.stdout! }).on('line', onLine);
-    createInterface({ input: cli.stderr! }).on('line', onLine);
-    cli.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(
-        new Error(
-          `verdict dev exited with ${code} before the stack was ready:\n${output.join('\n')}`,
-        ),
-      );
-    });
+    // Its own process group, as a shell gives a foreground job: stop() signals the whole
+    // group, as Ctrl-C in a terminal does.
+    detached: true,
+    env: options.env,
+    onLine: (line) => output.push(line),
+    keepLines: 400,
+    ready: { line: (line) => READY_LINE.test(line), timeoutMs: options.readyTimeoutMs ?? 180_000 },
   });
-  await ready;
+  const servicePids = childPids(cli.pid);
   const pkiDir = join(dir, 'pki');
   const record = <T>(value: (name: ServiceName) => T) =>
     Object.fromEntries(SERVICE_NAMES.map((name) => [name, value(name)])) as Record<ServiceName, T>;
@@ -150,6 +127,7 @@ export async function startStack(
     dir,
     pkiDir,
     cli,
+    servicePids,
     output,
     grpc,
     ops: record((name) => `http://127.0.0.1:${ports[name].ops}`),
@@ -157,15 +135,15 @@ export async function startStack(
     client: (service, definition, identity) =>
       createClient(definition, { address: grpc[service], transport: transport(identity) }),
     async stop() {
-      if (cli.exitCode === null && cli.signalCode === null) {
-        const exited = once(cli, 'exit');
-        cli.kill('SIGINT');
-        await exited;
-      }
-      const survivors = await processGroupSurvives(cli.pid!);
+      if (cli.running()) process.kill(-cli.pid, 'SIGINT');
+      const exit = await cli.exited;
+      const survivors = await survivingProcesses(servicePids);
       await rm(dir, { recursive: true, force: true });
-      if (survivors) throw new Error('service processes outlived verdict dev (killed now)');
-      return cli.exitCode;
+      if (survivors.length > 0)
+        throw new Error(
+          `service processes ${survivors.join(', ')} outlived verdict dev (killed now)`,
+        );
+      return exit.code;
     },
   };
 }

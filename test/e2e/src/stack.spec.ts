@@ -6,8 +6,8 @@ import {
   SERVICE_NAMES,
   appEntry,
   freePort,
-  processGroupSurvives,
   startStack,
+  survivingProcesses,
   type Stack,
 } from './harness';
 
@@ -120,8 +120,16 @@ describe('a service with a bad setting', () => {
 describe('stopping the stack', () => {
   it('Ctrl-C stops every service and verdict dev exits 0', async () => {
     const stack = await startStack();
+    // stop() sends SIGINT to the whole process group, as Ctrl-C in a terminal does.
     const code = await stack.stop();
     expect(code).toBe(0);
+    // Each service drains once: one "shutting down", never "second signal while draining".
+    const width = Math.max(...SERVICE_NAMES.map((name) => name.length));
+    for (const name of SERVICE_NAMES) {
+      const own = stack.output.filter((line) => line.startsWith(`${name.padEnd(width)} | `));
+      expect(own.filter((line) => / shutting down /.test(line))).toHaveLength(1);
+    }
+    expect(stack.output.filter((line) => line.includes('second signal'))).toEqual([]);
     for (const name of SERVICE_NAMES) {
       await expect(fetch(`${stack.ops[name]}/healthz`)).rejects.toThrow();
     }
@@ -132,11 +140,10 @@ describe('stopping the stack', () => {
 
   it('services drain and exit on their own when verdict dev is killed outright', async () => {
     const stack = await startStack();
-    const exited = once(stack.cli, 'exit');
-    stack.cli.kill('SIGKILL');
-    await exited;
-    // No process of its group may remain: each service saw its IPC channel close and drained.
-    expect(await processGroupSurvives(stack.cli.pid!)).toBe(false);
+    expect(stack.servicePids).toHaveLength(SERVICE_NAMES.length);
+    await stack.cli.kill();
+    // No service may remain: each saw its IPC channel close and drained.
+    expect(await survivingProcesses(stack.servicePids)).toEqual([]);
     for (const name of SERVICE_NAMES) {
       await expect(fetch(`${stack.ops[name]}/healthz`)).rejects.toThrow();
     }

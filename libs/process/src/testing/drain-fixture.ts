@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { installShutdownHandlers, type KitLogger } from '@verdict/grpc-kit';
 
 const drainMs = Number(process.argv[2] ?? '0');
-const print = (level: string, object: object, msg: string) =>
+const print = (level: string, object: object, msg?: string) =>
   process.stdout.write(`${JSON.stringify({ level, ...object, msg })}\n`);
 const logger: KitLogger = {
   error: (object, msg) => print('error', object, msg),
