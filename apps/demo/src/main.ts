@@ -1,45 +1,45 @@
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { createClient, type ClientTransportOptions } from '@verdict/grpc-kit';
+import { cliClient, describeRpcFailure, readCliEnvironment } from '@verdict/cli/environment';
 import { createSpamFeaturizer, spamHeldOutMessages } from '@verdict/model-zoo';
 import { driftV1, experimentsV1, inference } from '@verdict/proto';
 import { argmax, demoCopy, DEMO_POLICY_MS, shiftedText, VariantTally } from './demo-plan';
-
-const { values: flags } = parseArgs({
-  options: {
-    router: { type: 'string', default: '127.0.0.1:50051' },
-    analyzer: { type: 'string', default: '127.0.0.1:50054' },
-    pki: { type: 'string', default: '.verdict/pki' },
-    users: { type: 'string', default: '500' },
-    concurrency: { type: 'string', default: '16' },
-    'outcome-delay-ms': { type: 'string', default: '2000' },
-  },
-});
+import { DEMO_HELP, demoOptions, DemoUsageError, type DemoOptions } from './demo-options';
 
 const MODEL = 'spam';
 const UNIT_HEADER = 'x-verdict-unit';
 const log = (line: string) => process.stderr.write(`demo: ${line}\n`);
 
-const pki = resolve(flags.pki);
-const transport: ClientTransportOptions = {
-  mode: 'mtls',
-  caFile: join(pki, 'ca.pem'),
-  certFile: join(pki, 'developer.pem'),
-  keyFile: join(pki, 'developer.key'),
-};
-const router = createClient(inference.GRPCInferenceService, { address: flags.router, transport });
-const experiments = createClient(experimentsV1.ExperimentService, {
-  address: flags.analyzer,
-  transport,
-});
-const ingest = createClient(experimentsV1.IngestService, { address: flags.analyzer, transport });
-const drift = createClient(driftV1.DriftService, { address: flags.analyzer, transport });
+/** The clients the demo calls, over mutual TLS as the local user. */
+function connect(options: DemoOptions) {
+  const at = (address: string) => ({ address, pkiDir: options.pkiDir });
+  return {
+    router: cliClient(inference.GRPCInferenceService, at(options.router)),
+    experiments: cliClient(experimentsV1.ExperimentService, at(options.analyzer)),
+    ingest: cliClient(experimentsV1.IngestService, at(options.analyzer)),
+    drift: cliClient(driftV1.DriftService, at(options.analyzer)),
+  };
+}
 
-const users = Number(flags.users);
-const concurrency = Number(flags.concurrency);
-const outcomeDelayMs = Number(flags['outcome-delay-ms']);
+/** The command line and the environment, or an exit: help, or one line saying what is wrong. */
+function setup() {
+  try {
+    const parsed = demoOptions(process.argv.slice(2), readCliEnvironment());
+    if (parsed === 'help') {
+      process.stdout.write(`${DEMO_HELP}\n`);
+      process.exit(0);
+    }
+    return { options: parsed, ...connect(parsed) };
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error));
+    process.exit(error instanceof DemoUsageError ? 2 : 1);
+  }
+}
+
+const { options, router, experiments, ingest, drift } = setup();
+const users = options.users;
+const concurrency = options.concurrency;
+const outcomeDelayMs = options.outcomeDelayMs;
 const run = randomBytes(4).toString('hex');
 
 /** Outcomes waiting for their (simulated) delay, then sent in batches. */
@@ -274,7 +274,7 @@ main()
     process.exitCode = code;
   })
   .catch((error: unknown) => {
-    log(error instanceof Error ? error.message : String(error));
+    log(describeRpcFailure(error) ?? (error instanceof Error ? error.message : String(error)));
     process.exitCode = 1;
     router.close();
     experiments.close();

@@ -6,3 +6,4 @@ export { cliClient, type CliClientOptions } from './cli-client';
 export { readCliEnvironment, type CliEnvironment } from './cli-environment';
 export { clientPkiFiles, PkiNotFoundError } from './client-pki';
 export { addressVariable, type ServiceName } from './service-addresses';
+export { describeRpcFailure } from '../commands/model-client';
