@@ -2,6 +2,7 @@ import { join, relative, resolve } from 'node:path';
 import { startDevStack, type DevStack } from '../dev-stack';
 import { stateOf, variantSummary } from './experiment-format';
 import { STACK_SERVICES } from '../services';
+import { repositoryRoot } from '../environment/verdict-home';
 import type { CommandResult } from './command';
 
 /** `verdict dev`: runs the whole platform locally until interrupted. */
@@ -45,10 +46,12 @@ export async function devCommand(flags: { dir?: string; ports?: string }): Promi
   return { exitCode };
 }
 
-/** How to run this CLI again from the current directory, e.g. `node apps/cli/dist/main.js` under `npm start`. */
+/** How to run this CLI from the current directory: `npx verdict` inside the repository. */
 function cliInvocation(): string {
-  const script = process.argv[1];
-  return script === undefined ? 'verdict' : `node ${relative(process.cwd(), script) || script}`;
+  const root = repositoryRoot(__dirname);
+  if (root === undefined) return 'verdict';
+  const inside = !relative(root, process.cwd()).startsWith('..');
+  return inside ? 'npx verdict' : `npx --prefix ${root} verdict`;
 }
 
 /** What `verdict dev` prints about the demo experiment, with commands to try it through the router. */
