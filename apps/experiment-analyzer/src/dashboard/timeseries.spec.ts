@@ -43,20 +43,25 @@ function fakeResults(end: number): experimentsV1.Results {
   });
 }
 
-function countingSource() {
+/** Counts results calls; an open range (the point at now) is recorded as now. */
+function countingSource(clock: () => number) {
   const calls: number[] = [];
+  const open: number[] = [];
   return {
     calls,
+    open,
     results: async (_e: experimentsV1.Experiment, range?: ResultsRange) => {
-      calls.push(range!.end!.getTime());
-      return fakeResults(range!.end!.getTime());
+      const end = range?.end?.getTime() ?? clock();
+      if (range?.end === undefined) open.push(end);
+      calls.push(end);
+      return fakeResults(end);
     },
   };
 }
 
 describe('timeseries', () => {
   it('gives each variant one point per time: split between points and cumulative mean with CI', async () => {
-    const source = countingSource();
+    const source = countingSource(() => START + 60 * MINUTE);
     const builder = createTimeseries(source, { now: () => START + 60 * MINUTE });
     const series = await builder.build(experiment, 13);
     // Every 5 minutes strictly after the start, then now.
@@ -74,7 +79,7 @@ describe('timeseries', () => {
 
   it('reuses past points on the next poll and recomputes only the point at now', async () => {
     let now = START + 59 * MINUTE;
-    const source = countingSource();
+    const source = countingSource(() => now);
     const builder = createTimeseries(source, { now: () => now });
     await builder.build(experiment, 13);
     expect(source.calls).toHaveLength(12);
@@ -88,7 +93,7 @@ describe('timeseries', () => {
 
   it('shares the point at now between polls within nowTtlMs', async () => {
     let now = START + 59 * MINUTE;
-    const source = countingSource();
+    const source = countingSource(() => now);
     const builder = createTimeseries(source, { now: () => now, nowTtlMs: 1000 });
     await builder.build(experiment, 13);
     now += 999;
@@ -101,7 +106,7 @@ describe('timeseries', () => {
 
   it('recomputes cached points after the TTL, so late outcomes show', async () => {
     let now = START + 59 * MINUTE;
-    const source = countingSource();
+    const source = countingSource(() => now);
     const builder = createTimeseries(source, { now: () => now, cacheTtlMs: 10_000 });
     await builder.build(experiment, 13);
     now += 10_001;
@@ -110,7 +115,7 @@ describe('timeseries', () => {
   });
 
   it('keeps at most maxCachedPoints, dropping the least recently used', async () => {
-    const source = countingSource();
+    const source = countingSource(() => START + 60 * MINUTE);
     const builder = createTimeseries(source, {
       now: () => START + 60 * MINUTE,
       maxCachedPoints: 5,
@@ -122,6 +127,35 @@ describe('timeseries', () => {
     expect(builder.cachedPoints()).toBe(5);
   });
 
+  it('gives a two-minute-old experiment a point every ten seconds although windows are hours', async () => {
+    const now = START + 2 * MINUTE;
+    const source = countingSource(() => now);
+    const builder = createTimeseries(source, { now: () => now, minStepMs: 60 * MINUTE });
+    const series = await builder.build(experiment, 48);
+    expect(series.stepMs).toBe(10_000);
+    expect(series.times).toHaveLength(12);
+    expect(series.times.slice(0, -1).every((t) => t % 10_000 === 0)).toBe(true);
+    // Now is everything so far: an open range, not a cut inside the current window.
+    expect(source.open).toEqual([now]);
+    for (const v of series.variants) expect(v.points.every((p) => p.share !== null)).toBe(true);
+  });
+
+  it('steps by whole windows once the experiment is older than the fine horizon', async () => {
+    const now = START + 3 * 24 * 60 * MINUTE + 17 * MINUTE;
+    const builder = createTimeseries(
+      countingSource(() => now),
+      {
+        now: () => now,
+        minStepMs: 60 * MINUTE,
+        fineHorizonMs: 2 * 60 * MINUTE,
+      },
+    );
+    const series = await builder.build(experiment, 48);
+    expect(series.stepMs % (60 * MINUTE)).toBe(0);
+    expect(series.times.slice(0, -1).every((t) => t % (60 * MINUTE) === 0)).toBe(true);
+    expect(series.times.length).toBeGreaterThanOrEqual(36);
+  });
+
   it('does not cache a failed computation', async () => {
     let fail = true;
     let calls = 0;
@@ -130,7 +164,7 @@ describe('timeseries', () => {
         results: async (_e, range) => {
           calls++;
           if (fail) throw new Error('store unavailable');
-          return fakeResults(range!.end!.getTime());
+          return fakeResults(range?.end?.getTime() ?? START + 60 * MINUTE);
         },
       },
       { now: () => START + 60 * MINUTE },

@@ -7,6 +7,7 @@
  */
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { experimentsV1 } from '@verdict/proto';
+import { INGEST_DEFAULTS } from '../ingest/options';
 import type { DashboardSource } from './source';
 import { timeGrid } from './time-grid';
 
@@ -29,6 +30,19 @@ export interface TimeseriesOptions {
    * @default 1000
    */
   readonly minStepMs?: number;
+  /**
+   * Resolution of the statistics while an experiment is young: the ingest's fine window. While
+   * the experiment is at most `fineHorizonMs` old, plot steps are multiples of it, so that a
+   * two-minute-old experiment gets a point every ten seconds instead of one point.
+   * @default the ingest's default `fineWindowMs` (10 s)
+   */
+  readonly fineStepMs?: number;
+  /**
+   * How long after its start an experiment's statistics are kept per fine window (the ingest's
+   * `fineHorizonMs`).
+   * @default the ingest's default `fineHorizonMs` (2 hours)
+   */
+  readonly fineHorizonMs?: number;
   /**
    * How long the point at "now" is shared between polls (several viewers, or the page and its
    * prefetch); it then shows data up to this much older than its time.
@@ -106,6 +120,8 @@ export function createTimeseries(
   const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const now = options.now ?? Date.now;
   const minStepMs = options.minStepMs ?? 1000;
+  const fineStepMs = options.fineStepMs ?? INGEST_DEFAULTS.fineWindowMs;
+  const fineHorizonMs = options.fineHorizonMs ?? INGEST_DEFAULTS.fineHorizonMs;
   const nowTtlMs = options.nowTtlMs ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
@@ -113,7 +129,7 @@ export function createTimeseries(
 
   function cachedResults(
     experiment: experimentsV1.Experiment,
-    endMs: number,
+    endMs: number | undefined,
     at: number,
     key: string,
     ttlMs: number,
@@ -124,7 +140,7 @@ export function createTimeseries(
       cache.set(key, hit);
       return hit.results;
     }
-    const results = source.results(experiment, { end: new Date(endMs) });
+    const results = source.results(experiment, endMs === undefined ? {} : { end: new Date(endMs) });
     cache.delete(key);
     cache.set(key, { results, expiresAt: at + ttlMs });
     // A failed computation is not kept: the next poll tries again.
@@ -142,12 +158,26 @@ export function createTimeseries(
     const startMs = started !== undefined ? timestampMs(started) : at;
     const endMs =
       experiment.endTime !== undefined ? Math.min(at, timestampMs(experiment.endTime)) : at;
-    const grid = timeGrid(startMs, Math.max(startMs, endMs), points, minStepMs);
+    const young = endMs - startMs <= fineHorizonMs && fineStepMs < minStepMs;
+    const grid = timeGrid(
+      startMs,
+      Math.max(startMs, endMs),
+      points,
+      young ? fineStepMs : minStepMs,
+    );
     const last = grid.ends.length - 1;
+    const ended = experiment.endTime !== undefined && endMs < at;
     const point = (index: number) =>
-      // The last point is "now" (or the end): shared only by polls within nowTtlMs.
+      // The last point is "now" (everything so far: an open range) or the end, shared only by
+      // polls within nowTtlMs.
       index === last
-        ? cachedResults(experiment, grid.ends[index], at, `${experiment.id}\u0000now`, nowTtlMs)
+        ? cachedResults(
+            experiment,
+            ended ? grid.ends[index] : undefined,
+            at,
+            `${experiment.id}\u0000now`,
+            nowTtlMs,
+          )
         : cachedResults(
             experiment,
             grid.ends[index],

@@ -123,8 +123,8 @@ describe('ingest: exposures', () => {
     );
     await ingest.recordExposures(exposures(events));
     // Per variant: error_rate n (no errors), latency n/sum/sum2/one bucket, units n/expected;
-    // each at the window and the rollup level.
-    expect(calls.increments).toBe(2 * 7 * 2);
+    // each at the window, the rollup and (the experiment started at T0) the fine level.
+    expect(calls.increments).toBe(2 * 7 * 3);
     await ingest.close();
   });
 });

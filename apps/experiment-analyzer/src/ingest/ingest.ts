@@ -1,4 +1,5 @@
 import { create } from '@bufbuild/protobuf';
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { InvalidArgumentError, UnavailableError } from '@verdict/errors';
 import { experimentsV1 } from '@verdict/proto';
 import type { Store } from '@verdict/store';
@@ -82,13 +83,27 @@ export function createIngest(deps: IngestDeps): Ingest {
       received: String(options.rollupMs),
     });
   }
+  if (options.windowMs % options.fineWindowMs !== 0) {
+    throw new InvalidArgumentError({
+      field: 'options.fineWindowMs',
+      expected: `a divisor of windowMs (${options.windowMs})`,
+      received: String(options.fineWindowMs),
+    });
+  }
   const ids = new RecentIds(options.dedupCapacity);
   const index = new AttributionIndex({
     requestCapacity: options.requestIndexCapacity,
     unitCapacity: options.unitIndexCapacity,
   });
   const pending = new Pending();
-  const writer = new StoreWriter(deps.store, options.rollupMs);
+  const writer = new StoreWriter(deps.store, options.rollupMs, {
+    windowMs: options.windowMs,
+    fineUntil: (id) => {
+      const experiment = deps.experiment(id);
+      const started = experiment?.startTime ?? experiment?.createTime;
+      return started === undefined ? undefined : timestampMs(started) + options.fineHorizonMs;
+    },
+  });
   let ignoredExposures = 0;
   let ignoredShadowComparisons = 0;
   let unattributedOutcomes = 0;
@@ -96,8 +111,9 @@ export function createIngest(deps: IngestDeps): Ingest {
   let next: Promise<void> | undefined;
   let closed = false;
 
+  // Aggregated per fine window; the writer adds each one to its window and rollup as well.
   const windowOf = (ms: number) =>
-    ms - (((ms % options.windowMs) + options.windowMs) % options.windowMs);
+    ms - (((ms % options.fineWindowMs) + options.fineWindowMs) % options.fineWindowMs);
   const eventTime = (time: Parameters<typeof timeMs>[0], now: number) => {
     const t = timeMs(time, now);
     return t > now + options.maxFutureSkewMs ? now : t;

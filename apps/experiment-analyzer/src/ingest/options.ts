@@ -14,6 +14,20 @@ export interface IngestOptions {
    */
   rollupMs?: number;
   /**
+   * Width of the fine level, a divisor of `windowMs` (epoch-aligned): during an experiment's
+   * first `fineHorizonMs` every statistic is also kept per fine window, so that results up to a
+   * time inside a window (the dashboard's points of a young experiment) count exactly the events
+   * before it.
+   * @default 10_000 (ten seconds)
+   */
+  fineWindowMs?: number;
+  /**
+   * How long after an experiment's start its statistics are also kept per fine window. It bounds
+   * the fine level's size: at most fineHorizonMs / fineWindowMs windows per experiment.
+   * @default 7_200_000 (two hours)
+   */
+  fineHorizonMs?: number;
+  /**
    * Event ids remembered for deduplication, per process: a replay is recognised while its id is
    * among the last dedupCapacity/2 to dedupCapacity ids seen (16 bytes each, allocated up front).
    * @default 2_000_000
@@ -51,6 +65,8 @@ export interface IngestOptions {
 export const INGEST_DEFAULTS: Required<IngestOptions> = {
   windowMs: 3_600_000,
   rollupMs: 86_400_000,
+  fineWindowMs: 10_000,
+  fineHorizonMs: 7_200_000,
   dedupCapacity: 2_000_000,
   requestIndexCapacity: 500_000,
   unitIndexCapacity: 1_000_000,

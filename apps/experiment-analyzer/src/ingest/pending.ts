@@ -7,6 +7,7 @@ import {
   SHADOW_METRIC,
   UNITS_METRIC,
   isIntegerField,
+  type Level,
 } from './stat-keys';
 
 /** Exposure statistics of one experiment, window and variant. */
@@ -74,14 +75,15 @@ interface Slot<C extends Cell> {
 /** One counter increment, as the Store takes it. */
 export interface CounterWrite {
   readonly experiment: string;
+  /** Start of the fine window of the events; the writer derives each level's window from it. */
   readonly window: number;
   readonly variant: string;
   readonly metric: string;
   readonly field: string;
   readonly delta: number;
   readonly integer: boolean;
-  /** Set on a retry that is still missing at one level only ('w' window, 'r' rollup). */
-  readonly onlyLevel?: 'w' | 'r';
+  /** Set on a retry that is still missing at one level only ('w' window, 'r' rollup, 'f' fine). */
+  readonly onlyLevel?: Level;
 }
 
 /** A new largest output difference of a shadow variant in a window. */

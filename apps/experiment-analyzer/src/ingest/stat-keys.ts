@@ -3,7 +3,9 @@
  * (reader).
  *
  * Every statistic is kept at two levels: per window (`w`, default one hour) and per rollup
- * (`r`, default one day, a multiple of the window). Each is a counter
+ * (`r`, default one day, a multiple of the window); during the first hours of an experiment
+ * (`fineHorizonMs` after its start) also per fine window (`f`, default ten seconds, a divisor of
+ * the window), so that a range ending inside a window of a young experiment is exact. Each is a counter
  * `analyzer/stats/<level>/<experiment>/<start>/<variant>/<metric>/<field>` (parts URI-encoded,
  * start in epoch milliseconds). Counters cannot be listed, so each counter name is also a member
  * `<start>/<variant>/<metric>/<field>` of the sorted set `analyzer/stats-index/<level>/<experiment>`
@@ -64,8 +66,8 @@ export function isIntegerField(field: string): boolean {
 
 const e = encodeURIComponent;
 
-/** Window level (`w`) or rollup level (`r`). */
-export type Level = 'w' | 'r';
+/** Window level (`w`), rollup level (`r`) or fine level (`f`). */
+export type Level = 'w' | 'r' | 'f';
 
 /** The sorted set listing an experiment's counters of one level. */
 export function indexKey(experimentId: string, level: Level): string {

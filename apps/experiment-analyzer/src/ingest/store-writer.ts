@@ -21,8 +21,20 @@ interface LevelWrite {
   readonly member: string;
 }
 
+/** The fine level a {@link StoreWriter} keeps besides the window and rollup levels. */
+export interface FineLevel {
+  /** Width of the window level; pending windows are fine windows inside such windows. */
+  readonly windowMs: number;
+  /**
+   * End (exclusive, epoch ms) of an experiment's fine level: statistics of fine windows that
+   * start before it are also written per fine window. Undefined: not at all.
+   */
+  fineUntil(experiment: string): number | undefined;
+}
+
 /**
- * Writes pending aggregates to the Store at both levels (window and rollup): first the index
+ * Writes pending aggregates to the Store at both levels (window and rollup), and at the fine
+ * level for a young experiment when the writer has a {@link FineLevel}: first the index
  * members of counters it has not registered yet (so a reader that finds a counter's member
  * always finds the counter or 0), then every increment, all issued at once (one batch of calls
  * per flush, never one per event). Increments that fail are requeued in `pending` for the next
@@ -31,30 +43,59 @@ interface LevelWrite {
 export class StoreWriter {
   private readonly registered = new Set<string>();
 
-  /** `rollupMs`: width of the rollup level (a multiple of the window width). */
+  /**
+   * `rollupMs`: width of the rollup level (a multiple of the window width). Without `fine`,
+   * pending windows are windows of the window level.
+   */
   constructor(
     private readonly store: Store,
     private readonly rollupMs: number,
+    private readonly fine?: FineLevel,
   ) {}
 
   private rollupOf(window: number): number {
-    return window - (((window % this.rollupMs) + this.rollupMs) % this.rollupMs);
+    return floorTo(window, this.rollupMs);
+  }
+
+  /** Each level's window start for a pending window, the fine level only while it is kept. */
+  private levelsOf(experiment: string, pendingWindow: number): Array<readonly [Level, number]> {
+    if (this.fine === undefined) {
+      return [
+        ['w', pendingWindow],
+        ['r', this.rollupOf(pendingWindow)],
+      ];
+    }
+    const window = floorTo(pendingWindow, this.fine.windowMs);
+    const levels: Array<readonly [Level, number]> = [
+      ['w', window],
+      ['r', this.rollupOf(window)],
+    ];
+    const until = this.fine.fineUntil(experiment);
+    if (until !== undefined && pendingWindow < until) levels.push(['f', pendingWindow]);
+    return levels;
   }
 
   async write(pending: Pending): Promise<FlushReport> {
     const { counters, maxes } = pending.drain();
     if (counters.length === 0 && maxes.length === 0) return { counters: 0, failed: 0 };
-    const levels: LevelWrite[] = [];
+    // Fine windows of one window add to the same window and rollup counters: one increment
+    // each, with the sum, instead of one per fine window.
+    const merged = new Map<string, LevelWrite>();
     for (const write of counters) {
-      for (const [level, start] of [
-        ['w', write.window],
-        ['r', this.rollupOf(write.window)],
-      ] as const) {
+      for (const [level, start] of this.levelsOf(write.experiment, write.window)) {
         if (write.onlyLevel !== undefined && write.onlyLevel !== level) continue;
         const member = indexMember(start, write.variant, write.metric, write.field);
-        levels.push({ write, level, start, member });
+        const key = `${level}\u0000${write.experiment}\u0000${member}`;
+        const found = merged.get(key);
+        merged.set(
+          key,
+          found === undefined
+            ? { write, level, start, member }
+            : { ...found, write: { ...found.write, delta: found.write.delta + write.delta } },
+        );
       }
     }
+    const levels = [...merged.values()];
     try {
       await this.register(levels);
     } catch (error) {
@@ -102,11 +143,9 @@ export class StoreWriter {
   }
 
   private async raiseMax(m: MaxWrite): Promise<void> {
-    await this.raiseMaxAt(shadowMaxKey(m.experiment, 'w', m.window, m.variant), m.value);
-    await this.raiseMaxAt(
-      shadowMaxKey(m.experiment, 'r', this.rollupOf(m.window), m.variant),
-      m.value,
-    );
+    for (const [level, start] of this.levelsOf(m.experiment, m.window)) {
+      await this.raiseMaxAt(shadowMaxKey(m.experiment, level, start, m.variant), m.value);
+    }
   }
 
   private async raiseMaxAt(key: string, value: number): Promise<void> {
@@ -122,6 +161,11 @@ export class StoreWriter {
       }
     }
   }
+}
+
+/** Start of the epoch-aligned period of width `width` holding `ms`. */
+function floorTo(ms: number, width: number): number {
+  return ms - (((ms % width) + width) % width);
 }
 
 /** 8 bytes, IEEE 754 little-endian. */

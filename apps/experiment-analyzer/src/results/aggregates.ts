@@ -30,6 +30,15 @@ export interface Aggregates {
 export interface Widths {
   readonly windowMs: number;
   readonly rollupMs: number;
+  /** The fine level of this experiment, when it has one (see `IngestOptions.fineWindowMs`). */
+  readonly fine?: FineSpan;
+}
+
+/** Where an experiment's fine level holds every event: fine windows in [from, until). */
+export interface FineSpan {
+  readonly windowMs: number;
+  readonly from: number;
+  readonly until: number;
 }
 
 /** One sorted-set range of one level to read. */
@@ -42,20 +51,28 @@ interface Span {
 /**
  * The index ranges covering the windows that overlap [startMs, endMs): whole rollups (days)
  * inside it from the rollup level, the windows at its edges from the window level; with
- * `periods`, every window from the window level (per-window statistics are needed).
+ * `periods`, every window from the window level (per-window statistics are needed). When the
+ * range ends inside a window that the fine level covers, that window's part before the end
+ * comes from the fine level instead (the fine windows overlapping it).
  */
 export function spansOf(widths: Widths, startMs: number, endMs: number, periods: boolean): Span[] {
-  const { windowMs, rollupMs } = widths;
+  const { windowMs, rollupMs, fine } = widths;
   const first = Math.floor(startMs / windowMs) * windowMs;
-  const last = Math.ceil(endMs / windowMs) * windowMs;
+  let last = Math.ceil(endMs / windowMs) * windowMs;
   if (periods) return [{ level: 'w', min: first, max: last - 1 }];
+  const tail: Span[] = [];
+  const cut = Math.floor(endMs / windowMs) * windowMs;
+  if (fine !== undefined && cut < endMs && cut >= fine.from && endMs <= fine.until && cut > first) {
+    tail.push({ level: 'f', min: cut, max: Math.ceil(endMs / fine.windowMs) * fine.windowMs - 1 });
+    last = cut;
+  }
   const headEnd = Math.min(last, Math.ceil(first / rollupMs) * rollupMs);
   const tailStart = Math.max(headEnd, Math.floor(last / rollupMs) * rollupMs);
   const spans: Span[] = [];
   if (first < headEnd) spans.push({ level: 'w', min: first, max: headEnd - 1 });
   if (headEnd < tailStart) spans.push({ level: 'r', min: headEnd, max: tailStart - 1 });
   if (tailStart < last) spans.push({ level: 'w', min: tailStart, max: last - 1 });
-  return spans;
+  return [...spans, ...tail];
 }
 
 /**

@@ -1,8 +1,9 @@
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { InvalidArgumentError } from '@verdict/errors';
 import { experimentsV1 } from '@verdict/proto';
 import type { Store } from '@verdict/store';
 import { INGEST_DEFAULTS } from '../ingest/options';
-import { readAggregates } from './aggregates';
+import { readAggregates, type FineSpan } from './aggregates';
 import { computeResults } from './compute-results';
 
 /** Options of {@link createResultsReader}. */
@@ -17,6 +18,14 @@ export interface ResultsReaderOptions {
    * @default 86_400_000
    */
   rollupMs?: number;
+  /**
+   * Fine window width and horizon the ingest writes with (must match its `fineWindowMs` and
+   * `fineHorizonMs`): a range that ends inside a window during an experiment's first
+   * `fineHorizonMs` counts the events before its end exactly.
+   * @default 10_000 and 7_200_000
+   */
+  fineWindowMs?: number;
+  fineHorizonMs?: number;
   /**
    * Clock for compute_time and an open range end.
    * @default () => new Date()
@@ -57,7 +66,20 @@ export function createResultsReader(
       received: `windowMs=${widths.windowMs} rollupMs=${widths.rollupMs}`,
     });
   }
+  const fineWindowMs = options.fineWindowMs ?? INGEST_DEFAULTS.fineWindowMs;
+  const fineHorizonMs = options.fineHorizonMs ?? INGEST_DEFAULTS.fineHorizonMs;
   const now = options.now ?? (() => new Date());
+  /** The experiment's fine level: complete from the window of its start (see the ingest). */
+  const fineOf = (experiment: experimentsV1.Experiment): FineSpan | undefined => {
+    const started = experiment.startTime ?? experiment.createTime;
+    if (started === undefined) return undefined;
+    const startMs = timestampMs(started);
+    return {
+      windowMs: fineWindowMs,
+      from: Math.floor(startMs / widths.windowMs) * widths.windowMs,
+      until: startMs + fineHorizonMs,
+    };
+  };
   return {
     async results(experiment, range = {}) {
       const startMs = range.start?.getTime() ?? -8.64e15;
@@ -74,7 +96,7 @@ export function createResultsReader(
       const aggregates = await readAggregates(
         store,
         experiment.id,
-        widths,
+        { ...widths, fine: fineOf(experiment) },
         startMs,
         endMs,
         periods,

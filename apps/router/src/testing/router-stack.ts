@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import {
   type TypedClient,
 } from '@verdict/grpc-kit';
 import { buildMlp, type MlpOptions } from '@verdict/model-zoo';
-import { freePort } from '../../../../libs/grpc-kit/src/testing/free-port';
+import { freePort, launch } from '@verdict/process';
 import { experimentsV1, health, inference } from '@verdict/proto';
 import { devPolicyYaml, INFERENCE_PERMISSIONS, initDevPki, type DevPki } from '@verdict/security';
 import { configSchema } from '../config';
@@ -94,12 +93,17 @@ export async function startModelServerProcess(
 ): Promise<ModelServerProcess> {
   const grpcPort = port ?? (await env.freePort());
   const paths = env.pki.services['model-server'];
-  const child = spawn(process.execPath, ['--import', 'tsx', MODEL_SERVER_MAIN], {
+  const address = `127.0.0.1:${grpcPort}`;
+  const serving = servingProbe(env, address);
+  const launched = await launch({
+    name: `model server ${name}`,
+    entry: MODEL_SERVER_MAIN,
     cwd: APP_ROOT,
     // The IPC channel makes the child drain and exit if this process dies (kit shutdown handlers).
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    ipc: true,
+    stdout: 'ignore',
+    stderr: 'inherit',
     env: {
-      ...process.env,
       VERDICT_GRPC_PORT: String(grpcPort),
       VERDICT_OPS_PORT: '0',
       VERDICT_TLS_CA_FILE: env.pki.caCert,
@@ -112,66 +116,48 @@ export async function startModelServerProcess(
       VERDICT_SHUTDOWN_GRACE_MS: '1000',
       ...extraEnv,
     },
-  });
-  const address = `127.0.0.1:${grpcPort}`;
-  await waitServing(env, address, child);
-  const exited = () =>
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : once(child, 'exit').then(() => undefined);
+    ready: { probe: serving.ready, timeoutMs: 60_000 },
+  }).finally(serving.close);
   return {
     address,
     port: grpcPort,
-    process: child,
+    process: launched.child,
     async kill() {
-      child.kill('SIGKILL');
-      await exited();
+      await launched.kill();
     },
     async stop() {
-      child.kill('SIGTERM');
-      await exited();
+      await launched.stop();
     },
   };
 }
 
-/** Waits until grpc.health.v1 says SERVING and mlp versions 1 and 2 are ready. */
-async function waitServing(
+/** Ready once grpc.health.v1 says SERVING and mlp versions 1 and 2 are ready. */
+function servingProbe(
   env: RouterTestEnv,
   address: string,
-  child: ChildProcess,
-): Promise<void> {
+): { ready: () => Promise<boolean>; close: () => void } {
   const client = createClient(health.Health, { address, transport: env.transport('router') });
   const infer = createClient(inference.GRPCInferenceService, {
     address,
     transport: env.transport('router'),
   });
-  try {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`model server exited with ${child.exitCode}`);
-      try {
-        const { status } = await client.check({ service: '' }, { timeoutMs: 1000 });
-        const ready = await Promise.all(
-          ['1', '2'].map((version) =>
-            infer.modelReady({ name: 'mlp', version }, { timeoutMs: 1000 }),
-          ),
-        );
-        if (
-          status === health.HealthCheckResponse_ServingStatus.SERVING &&
-          ready.every((r) => r.ready)
-        ) {
-          return;
-        }
-      } catch {
-        // Not listening yet.
-      }
-      await delay(100);
-    }
-    throw new Error(`model server at ${address} did not become ready`);
-  } finally {
-    client.close();
-    infer.close();
-  }
+  return {
+    async ready() {
+      const { status } = await client.check({ service: '' }, { timeoutMs: 1000 });
+      const ready = await Promise.all(
+        ['1', '2'].map((version) =>
+          infer.modelReady({ name: 'mlp', version }, { timeoutMs: 1000 }),
+        ),
+      );
+      return (
+        status === health.HealthCheckResponse_ServingStatus.SERVING && ready.every((r) => r.ready)
+      );
+    },
+    close() {
+      client.close();
+      infer.close();
+    },
+  };
 }
 
 /** The router under test, in this process (so tests can see its table), with real mTLS. */
@@ -310,12 +296,21 @@ export async function startRouterProcess(
 ): Promise<RouterProcess> {
   const port = await env.freePort();
   const paths = env.pki.services.router;
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ROUTER_MAIN], {
+  const address = `127.0.0.1:${port}`;
+  const client = createClient(inference.GRPCInferenceService, {
+    address,
+    transport: env.transport('developer'),
+  });
+  const launched = await launch({
+    name: 'router',
+    entry: ROUTER_MAIN,
+    nodeArgs,
     cwd: APP_ROOT,
     // The IPC channel makes the child drain and exit if this process dies (kit shutdown handlers).
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    ipc: true,
+    stdout: 'ignore',
+    stderr: 'inherit',
     env: {
-      ...process.env,
       VERDICT_GRPC_PORT: String(port),
       VERDICT_OPS_PORT: '0',
       VERDICT_TLS_CA_FILE: env.pki.caCert,
@@ -327,35 +322,16 @@ export async function startRouterProcess(
       VERDICT_SHUTDOWN_GRACE_MS: '1000',
       ...settings,
     },
-  });
-  const address = `127.0.0.1:${port}`;
-  const client = createClient(inference.GRPCInferenceService, {
-    address,
-    transport: env.transport('developer'),
-  });
-  try {
-    await waitUntil(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`router exited with ${child.exitCode}`);
-        try {
-          return (await client.serverReady({}, { timeoutMs: 1000 })).ready;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-      'router process ready',
-    );
-  } finally {
-    client.close();
-  }
+    ready: {
+      probe: async () => (await client.serverReady({}, { timeoutMs: 1000 })).ready,
+      timeoutMs: 60_000,
+    },
+  }).finally(() => client.close());
   return {
     address,
-    pid: child.pid!,
+    pid: launched.pid,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      await launched.stop();
     },
   };
 }
