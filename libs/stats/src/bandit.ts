@@ -10,7 +10,14 @@
  * proportions per arm, so a trend in the base rate biases the pooled difference (a Simpson's
  * paradox). Within a period assignment is random with fixed probabilities, so each period's
  * difference is unbiased; weighting periods by their share of all units estimates the average
- * effect over the experiment without that bias (post-stratification by period).
+ * effect over the experiment without that bias (post-stratification by period). Each period's
+ * variance is the pooled p̄(1 - p̄)(1/n_c + 1/n_t) of that period, not the per-arm one: with
+ * little traffic per period an arm with no successes would otherwise claim a variance of 0.
+ *
+ * The always-valid version ({@link stratifiedSequentialTest}) weights period p by
+ * h_p = n_c n_t / (n_c + n_t) (Mantel-Haenszel): its sum S = Σ h_p d_p grows period by period
+ * without re-weighting the past as units arrive, Var(S) = Σ h_p p̄_p(1 - p̄_p), and the mSPRT is
+ * applied to S / Σ h_p with that variance.
  *
  * References: W. R. Thompson, Biometrika 25 (1933) 285-294; O. Chapelle and L. Li, "An
  * Empirical Evaluation of Thompson Sampling", NeurIPS 2011; for the analysis, S. Athey et al.,
@@ -20,6 +27,13 @@
 
 import { InvalidArgumentError } from '@verdict/errors';
 import { waldComparison } from './frequentist';
+import { insufficient, type InsufficientData } from './insufficient';
+import {
+  mixingEffectSizeOf,
+  mixtureSprt,
+  type SequentialComparison,
+  type SequentialOptions,
+} from './sequential';
 import {
   checkBinomial,
   comparisonDefaults,
@@ -80,7 +94,7 @@ export function thompsonWeights(
   }
   const [a0, b0] = options.prior ?? [1, 1];
   // An arm without units yet is drawn from its prior.
-  arms.forEach((arm, i) => checkBinomial(`arms[${i}]`, arm, 0));
+  arms.forEach((arm, i) => checkBinomial(`arms[${i}]`, arm));
   const wins = new Array<number>(k).fill(0);
   for (let d = 0; d < draws; d++) {
     let best = 0;
@@ -103,28 +117,37 @@ export interface BinomialPeriod {
   readonly treatment: BinomialSummary;
 }
 
+/** Periods where both arms have units, checked. */
+function usablePeriods(periods: readonly BinomialPeriod[]): BinomialPeriod[] {
+  periods.forEach((p, i) => {
+    checkBinomial(`periods[${i}].control`, p.control);
+    checkBinomial(`periods[${i}].treatment`, p.treatment);
+  });
+  return periods.filter((p) => p.control.n > 0 && p.treatment.n > 0);
+}
+
+function noContrast(): InsufficientData {
+  return insufficient('periods', 'no period has units in both arms, or none has any variation');
+}
+
+/** The pooled rate of a period, p̄ = (s_c + s_t) / (n_c + n_t). */
+function pooledRate(p: BinomialPeriod): number {
+  return (p.control.successes + p.treatment.successes) / (p.control.n + p.treatment.n);
+}
+
 /**
  * Difference of rates (treatment - control) stratified by period: Σ w_p (p̂_t,p - p̂_c,p) with
- * w_p = (units in period p) / (all units), variance Σ w_p² (v_t,p + v_c,p). Interval and p-value
- * are Wald's. Periods where either arm has no units are skipped (they carry no contrast).
+ * w_p = (units in period p) / (all units), variance Σ w_p² p̄_p(1 - p̄_p)(1/n_c,p + 1/n_t,p).
+ * Interval and p-value are Wald's (fixed-horizon). Periods where either arm has no units are
+ * skipped (they carry no contrast).
  */
 export function periodStratifiedDifference(
   periods: readonly BinomialPeriod[],
   options: ComparisonOptions = {},
-): Comparison {
+): Comparison | InsufficientData {
   const { alpha } = comparisonDefaults(options);
-  const usable = periods.filter((p) => p.control.n > 0 && p.treatment.n > 0);
-  if (usable.length === 0) {
-    throw new InvalidArgumentError({
-      field: 'periods',
-      expected: 'a period with units in both arms',
-      received: 'none',
-    });
-  }
-  usable.forEach((p, i) => {
-    checkBinomial(`periods[${i}].control`, p.control);
-    checkBinomial(`periods[${i}].treatment`, p.treatment);
-  });
+  const usable = usablePeriods(periods);
+  if (usable.length === 0) return noContrast();
   const total = usable.reduce((s, p) => s + p.control.n + p.treatment.n, 0);
   let estimate = 0;
   let variance = 0;
@@ -132,8 +155,46 @@ export function periodStratifiedDifference(
     const w = (p.control.n + p.treatment.n) / total;
     const pc = p.control.successes / p.control.n;
     const pt = p.treatment.successes / p.treatment.n;
+    const q = pooledRate(p);
     estimate += w * (pt - pc);
-    variance += w * w * ((pc * (1 - pc)) / p.control.n + (pt * (1 - pt)) / p.treatment.n);
+    variance += w * w * q * (1 - q) * (1 / p.control.n + 1 / p.treatment.n);
   }
+  if (!(variance > 0)) return noContrast();
   return waldComparison(estimate, Math.sqrt(variance), alpha);
+}
+
+/**
+ * Always-valid, period-stratified difference of rates: the Mantel-Haenszel-weighted difference
+ * Σ h_p d_p / Σ h_p (h_p = n_c n_t / (n_c + n_t)) with variance Σ h_p p̄_p(1 - p̄_p) / (Σ h_p)²,
+ * tested by the mSPRT with τ² = (τ/σ)²·p̄(1 - p̄) (p̄ pooled over all periods).
+ */
+export function stratifiedSequentialTest(
+  periods: readonly BinomialPeriod[],
+  options: SequentialOptions = {},
+): SequentialComparison | InsufficientData {
+  const { alpha } = comparisonDefaults(options);
+  const effect = mixingEffectSizeOf(options);
+  const usable = usablePeriods(periods);
+  let weight = 0;
+  let sum = 0;
+  let variance = 0;
+  let successes = 0;
+  let units = 0;
+  for (const p of usable) {
+    const h = (p.control.n * p.treatment.n) / (p.control.n + p.treatment.n);
+    const q = pooledRate(p);
+    weight += h;
+    sum += h * (p.treatment.successes / p.treatment.n - p.control.successes / p.control.n);
+    variance += h * q * (1 - q);
+    successes += p.control.successes + p.treatment.successes;
+    units += p.control.n + p.treatment.n;
+  }
+  if (!(weight > 0 && variance > 0)) return noContrast();
+  const q = successes / units;
+  return mixtureSprt(
+    sum / weight,
+    variance / (weight * weight),
+    effect * effect * q * (1 - q),
+    alpha,
+  );
 }

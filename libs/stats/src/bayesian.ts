@@ -12,12 +12,18 @@
  * Continuous: with a flat prior each mean's posterior is approximately N(x̄, s²/n), so the
  * difference D is N(δ, σ²) with δ = x̄_t - x̄_c, σ² = s_t²/n_t + s_c²/n_c, and
  * P(D > 0) = Φ(δ/σ), E[(-D)⁺] = σφ(δ/σ) - δΦ(-δ/σ) (the loss of choosing treatment).
+ *
+ * Relative (both metric types): the posterior of the relative effect L = (m_t - m_c) / |m_c| is
+ * approximated by N(ℓ, s²) from the delta method on the posterior means and variances, as
+ * GrowthBook does, and chance to win and expected loss are computed on that scale, so the loss
+ * is a fraction of the control mean, not metric units.
  */
 
 import { InvalidArgumentError } from '@verdict/errors';
 import { relativeLift, waldComparison } from './frequentist';
+import { isInsufficient, tooFewUnits, type InsufficientData } from './insufficient';
 import {
-  checkBinomial,
+  binomialArms,
   comparisonDefaults,
   momentsOf,
   type BinomialSummary,
@@ -44,8 +50,8 @@ export interface BayesianComparison extends Comparison {
   /** Posterior probability that treatment's mean exceeds control's. */
   readonly chanceToWin: number;
   /**
-   * Expected loss, in the metric's units, of choosing [control, treatment]:
-   * [E[(m_t - m_c)⁺], E[(m_c - m_t)⁺]].
+   * Expected loss of choosing [control, treatment]: [E[(m_t - m_c)⁺], E[(m_c - m_t)⁺]] in the
+   * metric's units, or the same on the relative scale for a relative comparison.
    */
   readonly expectedLoss: readonly [number, number];
 }
@@ -115,10 +121,10 @@ export function betaBinomialComparison(
   control: BinomialSummary,
   treatment: BinomialSummary,
   options: BayesianOptions = {},
-): BayesianComparison {
+): BayesianComparison | InsufficientData {
   const { alpha, relative } = comparisonDefaults(options);
-  checkBinomial('control', control);
-  checkBinomial('treatment', treatment);
+  const refused = binomialArms(control, treatment);
+  if (refused !== undefined) return refused;
   const prior = options.prior ?? [1, 1];
   if (!(prior[0] > 0 && prior[1] > 0)) {
     throw new InvalidArgumentError({
@@ -129,16 +135,16 @@ export function betaBinomialComparison(
   }
   const c = posterior(control, prior);
   const t = posterior(treatment, prior);
+  if (relative) {
+    const lift = relativeLift(c.mean, c.sd * c.sd, t.mean, t.sd * t.sd, alpha);
+    return isInsufficient(lift) ? lift : normalPosterior(lift.estimate, lift.se, alpha);
+  }
   const lose = probabilityGreater(c, t);
   const win = probabilityGreater(t, c);
   // Each tail is computed directly so that small probabilities keep their relative precision.
   const chanceToWin = win <= lose ? win : 1 - lose;
-  const base: Comparison = relative
-    ? (() => {
-        const lift = relativeLift(c.mean, c.sd * c.sd, t.mean, t.sd * t.sd);
-        return waldComparison(lift.estimate, lift.se, alpha);
-      })()
-    : waldComparison(t.mean - c.mean, Math.hypot(c.sd, t.sd), alpha);
+  const base = waldComparison(t.mean - c.mean, Math.hypot(c.sd, t.sd), alpha);
+  if (isInsufficient(base)) return base;
   return {
     ...base,
     pValue: tailPValue(chanceToWin),
@@ -147,32 +153,44 @@ export function betaBinomialComparison(
   };
 }
 
+/**
+ * A normal posterior N(estimate, se²) of the effect: chance it is above 0, expected loss of
+ * either choice, and the central credible interval.
+ */
+function normalPosterior(
+  estimate: number,
+  se: number,
+  alpha: number,
+): BayesianComparison | InsufficientData {
+  const base = waldComparison(estimate, se, alpha);
+  if (isInsufficient(base)) return base;
+  const z = estimate / se;
+  const chanceToWin = normalCdf(z);
+  const gain = se * normalPdf(z);
+  return {
+    ...base,
+    pValue: tailPValue(chanceToWin),
+    chanceToWin,
+    expectedLoss: [gain + estimate * normalCdf(z), gain - estimate * normalCdf(-z)],
+  };
+}
+
 /** Normal comparison of means and variances (flat prior). */
 export function normalComparisonFromMoments(
   control: Moments,
   treatment: Moments,
   options: ComparisonOptions = {},
-): BayesianComparison {
+): BayesianComparison | InsufficientData {
   const { alpha, relative } = comparisonDefaults(options);
+  const few = tooFewUnits('control', control.n) ?? tooFewUnits('treatment', treatment.n);
+  if (few !== undefined) return few;
   const vc = control.variance / control.n;
   const vt = treatment.variance / treatment.n;
-  const delta = treatment.mean - control.mean;
-  const sigma = Math.sqrt(vc + vt);
-  const z = delta / sigma;
-  const chanceToWin = normalCdf(z);
-  const gain = sigma * normalPdf(z);
-  const base: Comparison = relative
-    ? (() => {
-        const lift = relativeLift(control.mean, vc, treatment.mean, vt);
-        return waldComparison(lift.estimate, lift.se, alpha);
-      })()
-    : waldComparison(delta, sigma, alpha);
-  return {
-    ...base,
-    pValue: tailPValue(chanceToWin),
-    chanceToWin,
-    expectedLoss: [gain + delta * normalCdf(z), gain - delta * normalCdf(-z)],
-  };
+  if (relative) {
+    const lift = relativeLift(control.mean, vc, treatment.mean, vt, alpha);
+    return isInsufficient(lift) ? lift : normalPosterior(lift.estimate, lift.se, alpha);
+  }
+  return normalPosterior(treatment.mean - control.mean, Math.sqrt(vc + vt), alpha);
 }
 
 /** Normal comparison from sufficient statistics. */
@@ -180,10 +198,10 @@ export function normalComparison(
   control: MeanSummary,
   treatment: MeanSummary,
   options: ComparisonOptions = {},
-): BayesianComparison {
-  return normalComparisonFromMoments(
-    momentsOf('control', control),
-    momentsOf('treatment', treatment),
-    options,
-  );
+): BayesianComparison | InsufficientData {
+  const c = momentsOf('control', control);
+  if (isInsufficient(c)) return c;
+  const t = momentsOf('treatment', treatment);
+  if (isInsufficient(t)) return t;
+  return normalComparisonFromMoments(c, t, options);
 }

@@ -9,6 +9,7 @@
  */
 
 import { welchTTestFromMoments } from './frequentist';
+import { tooFewUnits, type InsufficientData } from './insufficient';
 import { requireAtLeast, type Comparison, type ComparisonOptions, type Moments } from './summary';
 
 /** Sufficient statistics of an outcome Y and its pre-period covariate X. */
@@ -30,8 +31,8 @@ export interface CupedResult {
   readonly treatment: Moments;
   /** Fraction of the difference's variance removed: 1 - Var(adjusted) / Var(unadjusted). */
   readonly varianceReduction: number;
-  /** Welch's t-test on the adjusted outcomes. */
-  readonly comparison: Comparison;
+  /** Welch's t-test on the adjusted outcomes (refused when they do not vary). */
+  readonly comparison: Comparison | InsufficientData;
 }
 
 interface Centered {
@@ -45,7 +46,7 @@ interface Centered {
 }
 
 function center(field: string, s: CovariateSummary): Centered {
-  requireAtLeast(`${field}.n`, s.n, 2);
+  requireAtLeast(`${field}.n`, s.n, 0);
   const meanY = s.sumY / s.n;
   const meanX = s.sumX / s.n;
   return {
@@ -58,12 +59,14 @@ function center(field: string, s: CovariateSummary): Centered {
   };
 }
 
-/** Welch's t-test on CUPED-adjusted outcomes. */
+/** Welch's t-test on CUPED-adjusted outcomes; insufficient data for an arm below the minimum. */
 export function cuped(
   control: CovariateSummary,
   treatment: CovariateSummary,
   options: ComparisonOptions = {},
-): CupedResult {
+): CupedResult | InsufficientData {
+  const few = tooFewUnits('control', control.n) ?? tooFewUnits('treatment', treatment.n);
+  if (few !== undefined) return few;
   const c = center('control', control);
   const t = center('treatment', treatment);
   const n = c.n + t.n;

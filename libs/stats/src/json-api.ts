@@ -5,29 +5,51 @@
  */
 
 import { InvalidArgumentError } from '@verdict/errors';
-import { betaBinomialComparison, normalComparison } from './bayesian';
+import { betaBinomialComparison, normalComparison, type BayesianComparison } from './bayesian';
 import { twoProportionZTest, welchTTest } from './frequentist';
+import { isInsufficient, type InsufficientData } from './insufficient';
+import {
+  ratioBayesianComparison,
+  ratioSequentialTest,
+  ratioTTest,
+  type RatioSummary,
+} from './ratio';
 import { sequentialMeanTest, sequentialProportionTest } from './sequential';
 import { sampleRatioMismatch } from './srm';
 import type { BinomialSummary, Comparison, MeanSummary } from './summary';
 
+/** One arm of {@link CompareInput}, by metric type. */
+export type CompareArm =
+  | { n: number; sum: number; sum_squares: number }
+  | { n: number; successes: number }
+  | {
+      n: number;
+      sum_y: number;
+      sum_y_squares: number;
+      sum_x: number;
+      sum_x_squares: number;
+      sum_xy: number;
+    };
+
 /** Input of {@link compare}. */
 export interface CompareInput {
-  readonly type: 'mean' | 'binomial';
-  readonly control:
-    { n: number; sum: number; sum_squares: number } | { n: number; successes: number };
-  readonly treatment:
-    { n: number; sum: number; sum_squares: number } | { n: number; successes: number };
+  /** 'ratio': per-unit sums of numerator y and denominator x (delta method). */
+  readonly type: 'mean' | 'binomial' | 'ratio';
+  readonly control: CompareArm;
+  readonly treatment: CompareArm;
   /** @default false */
   readonly relative?: boolean;
   /** @default 'frequentist' */
   readonly method?: 'frequentist' | 'sequential' | 'bayesian';
   /** @default 0.05 */
   readonly alpha?: number;
+  /** τ/σ of the sequential test's mixing distribution. @default 0.1 */
+  readonly mixing_effect_size?: number;
 }
 
 /** Output of {@link compare}; the last two fields only for method 'bayesian'. */
 export interface CompareOutput {
+  status: 'ok';
   estimate: number;
   se: number;
   ci: [number, number];
@@ -35,6 +57,9 @@ export interface CompareOutput {
   chance_to_win?: number;
   expected_loss?: [number, number];
 }
+
+/** Output of {@link compare} when the data cannot support the comparison (already snake_case). */
+export type InsufficientOutput = InsufficientData;
 
 /** Input of {@link srm}. */
 export interface SrmInput {
@@ -57,7 +82,7 @@ function numberField(record: Record<string, unknown>, key: string, path: string)
   const value = record[key];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new InvalidArgumentError({
-      field: `${path}.${key}`,
+      field: path === '' ? key : `${path}.${key}`,
       expected: 'a finite number',
       received: JSON.stringify(value) ?? 'nothing',
     });
@@ -65,11 +90,14 @@ function numberField(record: Record<string, unknown>, key: string, path: string)
   return value;
 }
 
+type MetricKind = CompareInput['type'];
+type Summary = MeanSummary | BinomialSummary | RatioSummary;
+
 function group(
   input: Record<string, unknown>,
   key: 'control' | 'treatment',
-  type: 'mean' | 'binomial',
-): MeanSummary | BinomialSummary {
+  type: MetricKind,
+): Summary {
   const value = input[key];
   if (!isRecord(value)) {
     throw new InvalidArgumentError({
@@ -79,7 +107,24 @@ function group(
     });
   }
   const n = numberField(value, 'n', key);
+  if (!(Number.isInteger(n) && n >= 0)) {
+    throw new InvalidArgumentError({
+      field: `${key}.n`,
+      expected: 'a whole number ≥ 0',
+      received: String(n),
+    });
+  }
   if (type === 'binomial') return { n, successes: numberField(value, 'successes', key) };
+  if (type === 'ratio') {
+    return {
+      n,
+      sumY: numberField(value, 'sum_y', key),
+      sumYSquares: numberField(value, 'sum_y_squares', key),
+      sumX: numberField(value, 'sum_x', key),
+      sumXSquares: numberField(value, 'sum_x_squares', key),
+      sumXY: numberField(value, 'sum_xy', key),
+    };
+  }
   return {
     n,
     sum: numberField(value, 'sum', key),
@@ -104,24 +149,52 @@ function choice<T extends string>(
   });
 }
 
-function output(result: Comparison): CompareOutput {
-  return {
+function output(
+  result: Comparison | BayesianComparison | InsufficientData,
+): CompareOutput | InsufficientOutput {
+  if (isInsufficient(result))
+    return { status: result.status, field: result.field, reason: result.reason };
+  const out: CompareOutput = {
+    status: 'ok',
     estimate: result.estimate,
     se: result.se,
     ci: [result.ci[0], result.ci[1]],
     p_value: result.pValue,
   };
+  if ('chanceToWin' in result) {
+    out.chance_to_win = result.chanceToWin;
+    out.expected_loss = [result.expectedLoss[0], result.expectedLoss[1]];
+  }
+  return out;
 }
 
-/** Compares treatment with control as `verdict stats compare --json` does. */
-export function compare(input: unknown): CompareOutput {
+const TESTS = {
+  binomial: {
+    frequentist: twoProportionZTest,
+    sequential: sequentialProportionTest,
+    bayesian: betaBinomialComparison,
+  },
+  mean: { frequentist: welchTTest, sequential: sequentialMeanTest, bayesian: normalComparison },
+  ratio: {
+    frequentist: ratioTTest,
+    sequential: ratioSequentialTest,
+    bayesian: ratioBayesianComparison,
+  },
+} as const;
+
+/**
+ * Compares treatment with control as `verdict stats compare --json` does. Malformed input throws
+ * {@link InvalidArgumentError} naming the field; input the test cannot estimate from (an empty
+ * arm, no variance, a control mean near 0 for a relative effect) gives `insufficient data`.
+ */
+export function compare(input: unknown): CompareOutput | InsufficientOutput {
   if (!isRecord(input))
     throw new InvalidArgumentError({
       field: 'input',
       expected: 'a JSON object',
       received: typeof input,
     });
-  const type = choice(input, 'type', ['mean', 'binomial'] as const);
+  const type = choice(input, 'type', ['mean', 'binomial', 'ratio'] as const);
   const method = choice(
     input,
     'method',
@@ -136,32 +209,26 @@ export function compare(input: unknown): CompareOutput {
       received: JSON.stringify(relative),
     });
   }
-  const alpha = input.alpha === undefined ? 0.05 : numberField(input, 'alpha', 'input');
+  const alpha = input.alpha === undefined ? 0.05 : numberField(input, 'alpha', '');
+  const mixingEffectSize =
+    input.mixing_effect_size === undefined
+      ? undefined
+      : numberField(input, 'mixing_effect_size', '');
+  if (mixingEffectSize !== undefined && !(mixingEffectSize > 0)) {
+    throw new InvalidArgumentError({
+      field: 'mixing_effect_size',
+      expected: 'a positive number',
+      received: String(mixingEffectSize),
+    });
+  }
   const control = group(input, 'control', type);
   const treatment = group(input, 'treatment', type);
-  const options = { alpha, relative };
-  if (type === 'binomial') {
-    const c = control as BinomialSummary;
-    const t = treatment as BinomialSummary;
-    if (method === 'frequentist') return output(twoProportionZTest(c, t, options));
-    if (method === 'sequential') return output(sequentialProportionTest(c, t, options));
-    const bayes = betaBinomialComparison(c, t, options);
-    return {
-      ...output(bayes),
-      chance_to_win: bayes.chanceToWin,
-      expected_loss: [bayes.expectedLoss[0], bayes.expectedLoss[1]],
-    };
-  }
-  const c = control as MeanSummary;
-  const t = treatment as MeanSummary;
-  if (method === 'frequentist') return output(welchTTest(c, t, options));
-  if (method === 'sequential') return output(sequentialMeanTest(c, t, options));
-  const bayes = normalComparison(c, t, options);
-  return {
-    ...output(bayes),
-    chance_to_win: bayes.chanceToWin,
-    expected_loss: [bayes.expectedLoss[0], bayes.expectedLoss[1]],
-  };
+  const test = TESTS[type][method] as (
+    c: Summary,
+    t: Summary,
+    o: object,
+  ) => Comparison | InsufficientData;
+  return output(test(control, treatment, { alpha, relative, mixingEffectSize }));
 }
 
 /** Sample-ratio-mismatch check as `verdict stats srm --json` does (threshold p < 0.001). */

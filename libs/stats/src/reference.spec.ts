@@ -39,6 +39,14 @@ import {
   type Comparison,
   type CovariateSummary,
   type MeanSummary,
+  estimated,
+  ratioBayesianComparison,
+  ratioMoments,
+  ratioSequentialTest,
+  ratioTTest,
+  sequentialSampleRatioMismatch,
+  stratifiedSequentialTest,
+  type RatioSummary,
 } from './index';
 
 interface Expected {
@@ -83,6 +91,7 @@ interface Reference {
     alpha: number;
     chanceToWin: number;
     chanceToLose: number;
+    relativeChanceToWin: number;
     expectedLoss: [number, number];
     absolute: Expected;
     relative: Expected;
@@ -127,6 +136,38 @@ interface Reference {
     coverage: number;
   }>;
   periodStratified: Array<{ periods: BinomialPeriod[]; expected: Expected }>;
+  negativeControl: Array<{
+    control: MeanSummary;
+    treatment: MeanSummary;
+    alpha: number;
+    relative: Expected;
+  }>;
+  ratio: Array<{
+    control: RatioSummary;
+    treatment: RatioSummary;
+    alpha: number;
+    mixingEffectSize: number;
+    ratios: [number, number];
+    fixed: Expected;
+    fixedRelative: Expected;
+    sequential: Expected;
+    sequentialRelative: Expected;
+    bayesianChanceToWin: number;
+    bayesianRelativeChanceToWin: number;
+  }>;
+  stratifiedSequential: Array<{
+    periods: BinomialPeriod[];
+    alpha: number;
+    mixingEffectSize: number;
+    expected: Expected;
+  }>;
+  sequentialSrm: Array<{
+    counts: number[];
+    weights: number[];
+    concentration: number;
+    logBayesFactor: number;
+    pValue: number;
+  }>;
   psi: Array<{
     reference: number[];
     current: number[];
@@ -215,12 +256,12 @@ describe('fixed-horizon tests against statsmodels and SciPy', () => {
     'two-proportion z-test, case %i',
     (_, c) => {
       expectComparison(
-        twoProportionZTest(c.control, c.treatment, { alpha: c.alpha }),
+        estimated(twoProportionZTest(c.control, c.treatment, { alpha: c.alpha })),
         c.absolute,
         'absolute',
       );
       expectComparison(
-        twoProportionZTest(c.control, c.treatment, { alpha: c.alpha, relative: true }),
+        estimated(twoProportionZTest(c.control, c.treatment, { alpha: c.alpha, relative: true })),
         c.relative,
         'relative',
       );
@@ -230,12 +271,12 @@ describe('fixed-horizon tests against statsmodels and SciPy', () => {
     "Welch's t-test, case %i",
     (_, c) => {
       expectComparison(
-        welchTTest(c.control, c.treatment, { alpha: c.alpha }),
+        estimated(welchTTest(c.control, c.treatment, { alpha: c.alpha })),
         c.absolute,
         'absolute',
       );
       expectComparison(
-        welchTTest(c.control, c.treatment, { alpha: c.alpha, relative: true }),
+        estimated(welchTTest(c.control, c.treatment, { alpha: c.alpha, relative: true })),
         c.relative,
         'relative',
       );
@@ -249,8 +290,8 @@ describe('mSPRT against the formula of Johari et al. in NumPy', () => {
       const options = { alpha: c.alpha, relative, mixingEffectSize: c.mixingEffectSize };
       const result =
         c.type === 'binomial'
-          ? sequentialProportionTest(c.control, c.treatment, options)
-          : sequentialMeanTest(c.control, c.treatment, options);
+          ? estimated(sequentialProportionTest(c.control, c.treatment, options))
+          : estimated(sequentialMeanTest(c.control, c.treatment, options));
       const expected = relative ? c.relative : c.absolute;
       const label = relative ? 'relative' : 'absolute';
       expectComparison(result, expected, label);
@@ -272,7 +313,7 @@ describe('Bayesian comparisons against closed-form sums', () => {
   it.each(reference.betaBinomial.map((c, i) => [i, c] as const))(
     'Beta-Binomial, case %i',
     (_, c) => {
-      const result = betaBinomialComparison(c.control, c.treatment, { alpha: c.alpha });
+      const result = estimated(betaBinomialComparison(c.control, c.treatment, { alpha: c.alpha }));
       expectClose(result.chanceToWin, c.chanceToWin, 'chance to win');
       expectClose(1 - result.chanceToWin, c.chanceToLose, 'chance to lose');
       expectClose(result.expectedLoss[0], c.expectedLoss[0], 'expected loss of control');
@@ -282,19 +323,19 @@ describe('Bayesian comparisons against closed-form sums', () => {
         { ...c.absolute, pValue: 2 * Math.min(c.chanceToWin, c.chanceToLose) },
         'absolute',
       );
-      const relative = betaBinomialComparison(c.control, c.treatment, {
-        alpha: c.alpha,
-        relative: true,
-      });
-      expectComparison(
-        relative,
-        { ...c.relative, pValue: 2 * Math.min(c.chanceToWin, c.chanceToLose) },
-        'relative',
+      const relative = estimated(
+        betaBinomialComparison(c.control, c.treatment, {
+          alpha: c.alpha,
+          relative: true,
+        }),
       );
+      const w = c.relativeChanceToWin;
+      expectComparison(relative, { ...c.relative, pValue: 2 * Math.min(w, 1 - w) }, 'relative');
+      expectClose(relative.chanceToWin, w, 'relative chance to win');
     },
   );
   it.each(reference.normalBayesian.map((c, i) => [i, c] as const))('Normal, case %i', (_, c) => {
-    const result = normalComparison(c.control, c.treatment, { alpha: c.alpha });
+    const result = estimated(normalComparison(c.control, c.treatment, { alpha: c.alpha }));
     expectClose(result.chanceToWin, c.chanceToWin, 'chance to win');
     expectClose(result.expectedLoss[0], c.expectedLoss[0], 'expected loss of control');
     expectClose(result.expectedLoss[1], c.expectedLoss[1], 'expected loss of treatment');
@@ -317,12 +358,12 @@ describe('SRM, CUPED, corrections, percentiles and period stratification', () =>
   });
   it('CUPED from sufficient statistics matches a t-test on the adjusted raw data', () => {
     for (const c of reference.cuped) {
-      const result = cuped(c.control, c.treatment, { alpha: c.alpha });
+      const result = estimated(cuped(c.control, c.treatment, { alpha: c.alpha }));
       expectClose(result.theta, c.theta, 'theta');
       expectClose(result.control.mean, c.adjustedMeans[0], 'adjusted control mean');
       expectClose(result.treatment.mean, c.adjustedMeans[1], 'adjusted treatment mean');
       expectClose(result.varianceReduction, c.varianceReduction, 'variance reduction');
-      expectComparison(result.comparison, c.comparison, 'adjusted comparison');
+      expectComparison(estimated(result.comparison), c.comparison, 'adjusted comparison');
     }
   });
   it('Bonferroni, Holm and Benjamini-Hochberg match statsmodels multipletests', () => {
@@ -346,7 +387,7 @@ describe('SRM, CUPED, corrections, percentiles and period stratification', () =>
   });
   it('period-stratified difference matches the NumPy computation', () => {
     for (const c of reference.periodStratified)
-      expectComparison(periodStratifiedDifference(c.periods), c.expected, 'stratified');
+      expectComparison(estimated(periodStratifiedDifference(c.periods)), c.expected, 'stratified');
   });
 });
 
@@ -382,15 +423,17 @@ describe('drift statistics against SciPy and NumPy', () => {
 describe('the JSON shapes of verdict stats compare / srm', () => {
   it('compare returns the reference numbers for each method', () => {
     const z = reference.twoProportionZTest[0];
-    const out = compare({
-      type: 'binomial',
-      control: z.control,
-      treatment: z.treatment,
-      relative: false,
-      method: 'frequentist',
-      alpha: z.alpha,
-    });
-    expect(Object.keys(out).sort()).toEqual(['ci', 'estimate', 'p_value', 'se']);
+    const out = estimated(
+      compare({
+        type: 'binomial',
+        control: z.control,
+        treatment: z.treatment,
+        relative: false,
+        method: 'frequentist',
+        alpha: z.alpha,
+      }),
+    );
+    expect(Object.keys(out).sort()).toEqual(['ci', 'estimate', 'p_value', 'se', 'status']);
     expectComparison(
       { ...out, pValue: out.p_value, statistic: NaN, df: NaN },
       { ...z.absolute, statistic: undefined },
@@ -399,13 +442,15 @@ describe('the JSON shapes of verdict stats compare / srm', () => {
 
     const w = reference.welchTTest[1];
     const mean = (s: MeanSummary) => ({ n: s.n, sum: s.sum, sum_squares: s.sumSquares });
-    const outMean = compare({
-      type: 'mean',
-      control: mean(w.control),
-      treatment: mean(w.treatment),
-      relative: true,
-      alpha: w.alpha,
-    });
+    const outMean = estimated(
+      compare({
+        type: 'mean',
+        control: mean(w.control),
+        treatment: mean(w.treatment),
+        relative: true,
+        alpha: w.alpha,
+      }),
+    );
     expectComparison(
       { ...outMean, pValue: outMean.p_value, statistic: NaN, df: NaN },
       { ...w.relative, statistic: undefined },
@@ -413,24 +458,28 @@ describe('the JSON shapes of verdict stats compare / srm', () => {
     );
 
     const s = reference.sequential[0];
-    const outSeq = compare({
-      type: 'binomial',
-      control: s.control,
-      treatment: s.treatment,
-      method: 'sequential',
-      alpha: s.alpha,
-    });
+    const outSeq = estimated(
+      compare({
+        type: 'binomial',
+        control: s.control,
+        treatment: s.treatment,
+        method: 'sequential',
+        alpha: s.alpha,
+      }),
+    );
     expectClose(outSeq.p_value, s.absolute.pValue, 'compare sequential p');
     expectClose(outSeq.ci[1], s.absolute.ci[1], 'compare sequential ci');
 
     const b = reference.betaBinomial[0];
-    const outBayes = compare({
-      type: 'binomial',
-      control: b.control,
-      treatment: b.treatment,
-      method: 'bayesian',
-      alpha: b.alpha,
-    });
+    const outBayes = estimated(
+      compare({
+        type: 'binomial',
+        control: b.control,
+        treatment: b.treatment,
+        method: 'bayesian',
+        alpha: b.alpha,
+      }),
+    );
     expect(Object.keys(outBayes).sort()).toEqual([
       'chance_to_win',
       'ci',
@@ -438,6 +487,7 @@ describe('the JSON shapes of verdict stats compare / srm', () => {
       'expected_loss',
       'p_value',
       'se',
+      'status',
     ]);
     expectClose(outBayes.chance_to_win ?? NaN, b.chanceToWin, 'compare chance to win');
     expectClose(outBayes.expected_loss?.[1] ?? NaN, b.expectedLoss[1], 'compare expected loss');
@@ -449,6 +499,69 @@ describe('the JSON shapes of verdict stats compare / srm', () => {
       expectClose(out.chi2, c.chi2, 'chi2');
       expectClose(out.p_value, c.pValue, 'p');
       expect(out.mismatch).toBe(c.mismatch);
+    }
+  });
+});
+
+describe('relative effects over a negative control mean, against NumPy', () => {
+  it.each(reference.negativeControl.map((c, i) => [i, c] as const))('case %i', (_, c) => {
+    const result = estimated(
+      welchTTest(c.control, c.treatment, { alpha: c.alpha, relative: true }),
+    );
+    expectComparison(result, c.relative, 'relative');
+    const higher = c.treatment.sum / c.treatment.n > c.control.sum / c.control.n;
+    expect(result.estimate > 0).toBe(higher);
+  });
+});
+
+describe('ratio metrics by the delta method, against SciPy and statsmodels on linearized values', () => {
+  it.each(reference.ratio.map((c, i) => [i, c] as const))('case %i', (_, c) => {
+    const m = estimated(ratioMoments('control', c.control));
+    expectClose(m.mean, c.ratios[0], 'control ratio');
+    const base = { alpha: c.alpha, mixingEffectSize: c.mixingEffectSize };
+    expectComparison(estimated(ratioTTest(c.control, c.treatment, base)), c.fixed, 'fixed');
+    expectComparison(
+      estimated(ratioTTest(c.control, c.treatment, { ...base, relative: true })),
+      c.fixedRelative,
+      'fixed relative',
+    );
+    for (const relative of [false, true]) {
+      const result = estimated(ratioSequentialTest(c.control, c.treatment, { ...base, relative }));
+      const expected = relative ? c.sequentialRelative : c.sequential;
+      expectComparison(result, expected, `sequential ${relative}`);
+      expectClose(result.likelihoodRatio, expected.likelihoodRatio ?? NaN, 'likelihood ratio');
+    }
+    const bayes = estimated(ratioBayesianComparison(c.control, c.treatment, base));
+    expectClose(bayes.chanceToWin, c.bayesianChanceToWin, 'chance to win');
+    const relativeBayes = estimated(
+      ratioBayesianComparison(c.control, c.treatment, { ...base, relative: true }),
+    );
+    expectClose(relativeBayes.chanceToWin, c.bayesianRelativeChanceToWin, 'relative chance');
+  });
+});
+
+describe('always-valid bandit analysis and sequential SRM, against NumPy and SciPy', () => {
+  it.each(reference.stratifiedSequential.map((c, i) => [i, c] as const))(
+    'Mantel-Haenszel stratified mSPRT, case %i',
+    (_, c) => {
+      const result = estimated(
+        stratifiedSequentialTest(c.periods, {
+          alpha: c.alpha,
+          mixingEffectSize: c.mixingEffectSize,
+        }),
+      );
+      expectComparison(result, c.expected, 'stratified sequential');
+      expectClose(result.likelihoodRatio, c.expected.likelihoodRatio ?? NaN, 'likelihood ratio');
+    },
+  );
+  it('Dirichlet-multinomial Bayes factor of Lindon and Malek', () => {
+    for (const c of reference.sequentialSrm) {
+      const result = sequentialSampleRatioMismatch(c.counts, c.weights, {
+        concentration: c.concentration,
+      });
+      expectClose(result.logBayesFactor, c.logBayesFactor, `log BF ${c.counts}`);
+      expectClose(result.pValue, c.pValue, `p ${c.counts}`);
+      expect(result.mismatch).toBe(c.pValue < 0.001);
     }
   });
 });

@@ -22,11 +22,11 @@
 
 import { InvalidArgumentError } from '@verdict/errors';
 import { relativeLift } from './frequentist';
+import { insufficient, isInsufficient, tooFewUnits, type InsufficientData } from './insufficient';
 import {
-  checkBinomial,
+  binomialArms,
   comparisonDefaults,
   momentsOf,
-  requireAtLeast,
   type BinomialSummary,
   type Comparison,
   type ComparisonOptions,
@@ -34,15 +34,21 @@ import {
   type Moments,
 } from './summary';
 
+/** τ/σ when {@link SequentialOptions.mixingEffectSize} is not given; see its documentation. */
+export const DEFAULT_MIXING_EFFECT_SIZE = 0.1;
+
 /** Options for the sequential tests. */
 export interface SequentialOptions extends ComparisonOptions {
   /**
    * τ/σ: the standard deviation of the normal mixing distribution over the true difference, in
-   * units of the per-unit standard deviation σ (pooled over both groups). It is the effect size
-   * the test is most sensitive to; 0.1 suits product experiments, where true effects are
-   * usually a few hundredths to a few tenths of a standard deviation (Johari et al. choose τ
-   * from the distribution of past effects in the same way). For relative lift, τ is divided by
-   * the control mean.
+   * units of the per-unit standard deviation σ (pooled over both groups). The confidence
+   * sequence is narrowest where the difference's variance V satisfies
+   * τ²/V ≈ 2 ln(1/α) + ln(1 + 2 ln(1/α)), so with n units per arm (V = 2σ²/n) the test is tuned
+   * for n* ≈ 2(2 ln(1/α) + ln(1 + 2 ln(1/α))) / (τ/σ)²: about 1,600 units per arm at α = 0.05
+   * for the default 0.1, the scale at which decisions on model traffic are usually taken, and
+   * effects of a tenth of a standard deviation, the size product experiments usually chase
+   * (Johari et al. choose τ from past effects the same way). Smaller values suit longer
+   * experiments chasing smaller effects. For relative effects τ is divided by |control mean|.
    * @default 0.1
    */
   readonly mixingEffectSize?: number;
@@ -58,21 +64,20 @@ export interface SequentialComparison extends Comparison {
 
 /**
  * The mSPRT at one look, given an estimate, its variance V and the mixing variance τ².
- * `statistic` is θ̂/√V, reported for reference only.
+ * `statistic` is θ̂/√V, reported for reference only. Insufficient data when V or τ² is not
+ * positive (nothing varies, so there is nothing to test).
  */
 export function mixtureSprt(
   estimate: number,
   variance: number,
   mixingVariance: number,
   alpha: number,
-): SequentialComparison {
-  requireAtLeast('variance', variance, 0);
-  if (!(mixingVariance > 0)) {
-    throw new InvalidArgumentError({
-      field: 'mixingVariance',
-      expected: 'a positive number',
-      received: String(mixingVariance),
-    });
+): SequentialComparison | InsufficientData {
+  if (!(variance > 0 && Number.isFinite(variance) && Number.isFinite(estimate))) {
+    return insufficient('variance', 'the estimate has zero variance: both arms are constant');
+  }
+  if (!(mixingVariance > 0 && Number.isFinite(mixingVariance))) {
+    return insufficient('variance', 'the pooled per-unit variance is 0: every unit is the same');
   }
   const total = variance + mixingVariance;
   const logLr =
@@ -81,6 +86,9 @@ export function mixtureSprt(
   const half = Math.sqrt(
     ((variance * total) / mixingVariance) * (2 * Math.log(1 / alpha) + Math.log(total / variance)),
   );
+  if (!(Number.isFinite(logLr) && Number.isFinite(half) && half > 0)) {
+    return insufficient('variance', 'the variances are too small for floating point');
+  }
   return {
     estimate,
     se: Math.sqrt(variance),
@@ -93,23 +101,33 @@ export function mixtureSprt(
   };
 }
 
-function sequentialFromMeans(
-  meanControl: number,
-  varianceOfMeanControl: number,
-  meanTreatment: number,
-  varianceOfMeanTreatment: number,
-  unitVariance: number,
-  options: SequentialOptions,
-): SequentialComparison {
-  const { alpha, relative } = comparisonDefaults(options);
-  const effect = options.mixingEffectSize ?? 0.1;
-  if (!(effect > 0)) {
+/** The mixing effect size of the options, checked. */
+export function mixingEffectSizeOf(options: SequentialOptions): number {
+  const effect = options.mixingEffectSize ?? DEFAULT_MIXING_EFFECT_SIZE;
+  if (!(effect > 0 && Number.isFinite(effect))) {
     throw new InvalidArgumentError({
       field: 'mixingEffectSize',
       expected: 'a positive number',
       received: String(effect),
     });
   }
+  return effect;
+}
+
+/**
+ * The mSPRT from two means, the variances of the means and the pooled per-unit variance σ²
+ * (τ² = (τ/σ)²·σ²).
+ */
+export function sequentialFromMeans(
+  meanControl: number,
+  varianceOfMeanControl: number,
+  meanTreatment: number,
+  varianceOfMeanTreatment: number,
+  unitVariance: number,
+  options: SequentialOptions,
+): SequentialComparison | InsufficientData {
+  const { alpha, relative } = comparisonDefaults(options);
+  const effect = mixingEffectSizeOf(options);
   const tau2 = effect * effect * unitVariance;
   if (relative) {
     const lift = relativeLift(
@@ -117,7 +135,9 @@ function sequentialFromMeans(
       varianceOfMeanControl,
       meanTreatment,
       varianceOfMeanTreatment,
+      alpha,
     );
+    if (isInsufficient(lift)) return lift;
     return mixtureSprt(lift.estimate, lift.se * lift.se, tau2 / (meanControl * meanControl), alpha);
   }
   return mixtureSprt(
@@ -133,9 +153,9 @@ export function sequentialProportionTest(
   control: BinomialSummary,
   treatment: BinomialSummary,
   options: SequentialOptions = {},
-): SequentialComparison {
-  checkBinomial('control', control);
-  checkBinomial('treatment', treatment);
+): SequentialComparison | InsufficientData {
+  const refused = binomialArms(control, treatment);
+  if (refused !== undefined) return refused;
   const pc = control.successes / control.n;
   const pt = treatment.successes / treatment.n;
   const pooled = (control.successes + treatment.successes) / (control.n + treatment.n);
@@ -154,7 +174,9 @@ export function sequentialMeanTestFromMoments(
   control: Moments,
   treatment: Moments,
   options: SequentialOptions = {},
-): SequentialComparison {
+): SequentialComparison | InsufficientData {
+  const few = tooFewUnits('control', control.n) ?? tooFewUnits('treatment', treatment.n);
+  if (few !== undefined) return few;
   const unitVariance =
     (control.n * control.variance + treatment.n * treatment.variance) / (control.n + treatment.n);
   return sequentialFromMeans(
@@ -172,12 +194,12 @@ export function sequentialMeanTest(
   control: MeanSummary,
   treatment: MeanSummary,
   options: SequentialOptions = {},
-): SequentialComparison {
-  return sequentialMeanTestFromMoments(
-    momentsOf('control', control),
-    momentsOf('treatment', treatment),
-    options,
-  );
+): SequentialComparison | InsufficientData {
+  const c = momentsOf('control', control);
+  if (isInsufficient(c)) return c;
+  const t = momentsOf('treatment', treatment);
+  if (isInsufficient(t)) return t;
+  return sequentialMeanTestFromMoments(c, t, options);
 }
 
 /** Running state of a sequential test over successive looks at one experiment. */

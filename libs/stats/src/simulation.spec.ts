@@ -13,6 +13,7 @@ import {
   twoProportionZTest,
   type BinomialPeriod,
   type BinomialSummary,
+  estimated,
 } from './index';
 
 const ALPHA = 0.05;
@@ -51,13 +52,13 @@ function peek(
       };
       if (
         !sequentialStopped &&
-        monitor.observe(sequentialProportionTest(control, treatment)).pValue <= ALPHA
+        monitor.observe(estimated(sequentialProportionTest(control, treatment))).pValue <= ALPHA
       ) {
         sequentialStopped = true;
         result.sequentialRejections++;
         result.stoppingSizes.push(control.n);
       }
-      if (!naiveStopped && twoProportionZTest(control, treatment).pValue <= ALPHA) {
+      if (!naiveStopped && estimated(twoProportionZTest(control, treatment)).pValue <= ALPHA) {
         naiveStopped = true;
         result.naiveRejections++;
       }
@@ -163,7 +164,7 @@ describe('Thompson sampling', () => {
           treatment: { n: nt, successes: random.binomial(nt, rate) },
         };
       });
-      const result = periodStratifiedDifference(periods);
+      const result = estimated(periodStratifiedDifference(periods));
       stratifiedSum += result.estimate;
       stratifiedSe += result.se;
       const pool = (k: 'control' | 'treatment') => {

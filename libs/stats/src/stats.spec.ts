@@ -16,15 +16,18 @@ import {
   normalQuantile,
   thompsonWeights,
   twoProportionZTest,
+  estimated,
 } from './index';
 
 describe('argument checks', () => {
   it('rejects impossible summaries and options with InvalidArgumentError naming the field', () => {
-    expect(() => twoProportionZTest({ n: 10, successes: 11 }, { n: 10, successes: 1 })).toThrow(
-      expect.objectContaining({ field: 'control.successes' }),
-    );
     expect(() =>
-      twoProportionZTest({ n: 10, successes: 1 }, { n: 10, successes: 1 }, { alpha: 1.5 }),
+      estimated(twoProportionZTest({ n: 10, successes: 11 }, { n: 10, successes: 1 })),
+    ).toThrow(expect.objectContaining({ field: 'control.successes' }));
+    expect(() =>
+      estimated(
+        twoProportionZTest({ n: 10, successes: 1 }, { n: 10, successes: 1 }, { alpha: 1.5 }),
+      ),
     ).toThrow(InvalidArgumentError);
     expect(() => sampleRatioMismatch([10, 20], [1])).toThrow(InvalidArgumentError);
     expect(() =>
@@ -40,23 +43,27 @@ describe('argument checks', () => {
   });
 
   it('compare and srm check the JSON they are given', () => {
-    expect(() => compare({ type: 'ratio', control: {}, treatment: {} })).toThrow(
+    expect(() => estimated(compare({ type: 'quantile', control: {}, treatment: {} }))).toThrow(
       expect.objectContaining({ field: 'type' }),
     );
     expect(() =>
-      compare({
-        type: 'mean',
-        control: { n: 10, sum: 3 },
-        treatment: { n: 10, sum: 3, sum_squares: 9 },
-      }),
+      estimated(
+        compare({
+          type: 'mean',
+          control: { n: 10, sum: 3 },
+          treatment: { n: 10, sum: 3, sum_squares: 9 },
+        }),
+      ),
     ).toThrow(expect.objectContaining({ field: 'control.sum_squares' }));
     expect(() =>
-      compare({
-        type: 'binomial',
-        control: { n: 10, successes: 3 },
-        treatment: { n: 10, successes: 4 },
-        method: 'magic',
-      }),
+      estimated(
+        compare({
+          type: 'binomial',
+          control: { n: 10, successes: 3 },
+          treatment: { n: 10, successes: 4 },
+          method: 'magic',
+        }),
+      ),
     ).toThrow(expect.objectContaining({ field: 'method' }));
     expect(() => srm({ counts: [1, 'two'], weights: [1, 1] })).toThrow(
       expect.objectContaining({ field: 'counts' }),
@@ -81,10 +88,10 @@ describe('sequential monitor', () => {
   it('keeps the smallest p-value and the intersection of intervals across looks', () => {
     const monitor = createSequentialMonitor();
     const first = monitor.observe(
-      sequentialProportionTest({ n: 2000, successes: 200 }, { n: 2000, successes: 260 }),
+      estimated(sequentialProportionTest({ n: 2000, successes: 200 }, { n: 2000, successes: 260 })),
     );
     const second = monitor.observe(
-      sequentialProportionTest({ n: 4000, successes: 400 }, { n: 4000, successes: 430 }),
+      estimated(sequentialProportionTest({ n: 4000, successes: 400 }, { n: 4000, successes: 430 })),
     );
     expect(second.pValue).toBe(first.pValue);
     expect(second.ci[0]).toBeGreaterThanOrEqual(first.ci[0]);
@@ -95,8 +102,8 @@ describe('sequential monitor', () => {
   it('is wider than the fixed-horizon interval, the price of peeking', () => {
     const c = { n: 5000, successes: 500 };
     const t = { n: 5000, successes: 560 };
-    const fixed = twoProportionZTest(c, t);
-    const sequential = sequentialProportionTest(c, t);
+    const fixed = estimated(twoProportionZTest(c, t));
+    const sequential = estimated(sequentialProportionTest(c, t));
     expect(sequential.ci[1] - sequential.ci[0]).toBeGreaterThan(fixed.ci[1] - fixed.ci[0]);
     expect(sequential.pValue).toBeGreaterThan(fixed.pValue);
   });

@@ -4,6 +4,7 @@
  */
 
 import { InvalidArgumentError } from '@verdict/errors';
+import { insufficient, tooFewUnits, type InsufficientData } from './insufficient';
 
 /** Sufficient statistics of a continuous metric: count, sum and sum of squares. */
 export interface MeanSummary {
@@ -25,9 +26,12 @@ export interface Moments {
   readonly variance: number;
 }
 
-/** Result shared by every two-group comparison. */
+/** Result shared by every two-group comparison; every field is a finite number. */
 export interface Comparison {
-  /** Treatment minus control (absolute) or treatment / control - 1 (relative). */
+  /**
+   * Treatment minus control (absolute) or (treatment - control) / |control| (relative: the
+   * sign always says which arm is higher, also for negative means).
+   */
   readonly estimate: number;
   /** Standard error of `estimate`. */
   readonly se: number;
@@ -49,7 +53,8 @@ export interface ComparisonOptions {
    */
   readonly alpha?: number;
   /**
-   * Report the relative lift treatment / control - 1 (delta method) instead of the difference.
+   * Report the relative effect (treatment - control) / |control| (delta method) instead of the
+   * difference; refused as insufficient data when the control mean is indistinguishable from 0.
    * @default false
    */
   readonly relative?: boolean;
@@ -84,9 +89,9 @@ export function requireAtLeast(field: string, value: number, min: number): void 
   }
 }
 
-/** Checks a binomial summary: n ≥ minN (1 unless a prior alone is meaningful) and 0 ≤ successes ≤ n. */
-export function checkBinomial(field: string, summary: BinomialSummary, minN = 1): void {
-  requireAtLeast(`${field}.n`, summary.n, minN);
+/** Checks a binomial summary is well-formed: 0 ≤ successes ≤ n (n = 0 is allowed: an empty arm). */
+export function checkBinomial(field: string, summary: BinomialSummary): void {
+  requireAtLeast(`${field}.n`, summary.n, 0);
   requireAtLeast(`${field}.successes`, summary.successes, 0);
   if (summary.successes > summary.n) {
     throw new InvalidArgumentError({
@@ -98,14 +103,29 @@ export function checkBinomial(field: string, summary: BinomialSummary, minN = 1)
 }
 
 /**
- * Mean and unbiased variance from sufficient statistics.
+ * Checks both binomial summaries and refuses arms with too few units
+ * ({@link MIN_UNITS_PER_ARM}).
+ */
+export function binomialArms(
+  control: BinomialSummary,
+  treatment: BinomialSummary,
+): InsufficientData | undefined {
+  checkBinomial('control', control);
+  checkBinomial('treatment', treatment);
+  return tooFewUnits('control', control.n) ?? tooFewUnits('treatment', treatment.n);
+}
+
+/**
+ * Mean and unbiased variance from sufficient statistics; insufficient data for fewer than
+ * {@link MIN_UNITS_PER_ARM} units or a sum of squares below sum²/n (a negative variance, which
+ * only a broken producer or cancellation beyond rounding can give).
  *
  * The one-pass formula loses digits when the mean is large against the spread (latencies around
  * 1000 ms that vary by 1 ms keep about 10 of 16 digits); producers should subtract a fixed offset
  * first in that case.
  */
-export function momentsOf(field: string, summary: MeanSummary): Moments {
-  requireAtLeast(`${field}.n`, summary.n, 2);
+export function momentsOf(field: string, summary: MeanSummary): Moments | InsufficientData {
+  requireAtLeast(`${field}.n`, summary.n, 0);
   if (!Number.isFinite(summary.sum) || !Number.isFinite(summary.sumSquares)) {
     throw new InvalidArgumentError({
       field,
@@ -113,7 +133,18 @@ export function momentsOf(field: string, summary: MeanSummary): Moments {
       received: JSON.stringify(summary),
     });
   }
+  const few = tooFewUnits(field, summary.n);
+  if (few !== undefined) return few;
   const mean = summary.sum / summary.n;
-  const variance = Math.max(0, (summary.sumSquares - summary.sum * mean) / (summary.n - 1));
-  return { n: summary.n, mean, variance };
+  const squares = summary.sumSquares - summary.sum * mean;
+  if (squares < -ROUNDING * Math.max(1, Math.abs(summary.sumSquares))) {
+    return insufficient(
+      `${field}.sum_squares`,
+      `${field} has a negative variance (sum_squares ${summary.sumSquares} < sum²/n ${summary.sum * mean})`,
+    );
+  }
+  return { n: summary.n, mean, variance: Math.max(0, squares / (summary.n - 1)) };
 }
+
+/** Relative cancellation error of the one-pass sum of squares still taken for rounding. */
+const ROUNDING = 1e-9;
