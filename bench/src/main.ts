@@ -7,6 +7,7 @@ import { runAuditBench } from './audit';
 import { runModelServerBench } from './model-server';
 import { runRegistryBench } from './registry';
 import { runRouterBench } from './router';
+import { runStatsAaBench } from './stats-aa';
 
 const BENCHES: Record<string, (options: { quick: boolean }) => Promise<object>> = {
   analyzer: runAnalyzerBench,
@@ -14,6 +15,7 @@ const BENCHES: Record<string, (options: { quick: boolean }) => Promise<object>> 
   'model-server': runModelServerBench,
   registry: runRegistryBench,
   router: runRouterBench,
+  'stats-aa': runStatsAaBench,
 };
 
 async function main(argv: string[]): Promise<void> {

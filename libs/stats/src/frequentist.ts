@@ -134,9 +134,12 @@ export function twoProportionZTest(
     );
   }
   const estimate = pt - pc;
-  const wald = waldComparison(estimate, Math.sqrt(vc + vt), alpha);
-  if (isInsufficient(wald) || options.pooled === false) return wald;
   const pooledSe = Math.sqrt(pooled * (1 - pooled) * (1 / control.n + 1 / treatment.n));
+  // Both arms constant at different rates (0 of n against n of n): the unpooled standard error
+  // is 0 and would claim an exact difference, so the interval takes the pooled one.
+  const unpooledSe = Math.sqrt(vc + vt);
+  const wald = waldComparison(estimate, unpooledSe > 0 ? unpooledSe : pooledSe, alpha);
+  if (isInsufficient(wald) || options.pooled === false) return wald;
   const z = estimate / pooledSe;
   return { ...wald, pValue: normalTwoSided(z), statistic: z };
 }

@@ -2,7 +2,7 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildSpamModel, spamHeldOutMessages } from '@verdict/model-zoo';
-import { twoProportionZTest } from '@verdict/stats';
+import { estimated, twoProportionZTest } from '@verdict/stats';
 import {
   startModelServerStack,
   type ModelServerStack,
@@ -30,7 +30,7 @@ describe('replayReport', () => {
     expect(report[0]).toMatchObject({ version: '1', n: 4, accuracy: 0.75, latency_p50_us: 101 });
     expect(report[0].accuracy_difference).toBeUndefined();
     expect(report[0].log_loss).toBeCloseTo(0.215, 12);
-    const expected = twoProportionZTest({ n: 4, successes: 3 }, { n: 4, successes: 4 });
+    const expected = estimated(twoProportionZTest({ n: 4, successes: 3 }, { n: 4, successes: 4 }));
     expect(report[1]).toMatchObject({
       accuracy: 1,
       accuracy_difference: expected.estimate,

@@ -3,7 +3,20 @@ import { createInterface } from 'node:readline';
 import type { TypedClient } from '@verdict/grpc-kit';
 import { createSpamFeaturizer } from '@verdict/model-zoo';
 import { inference } from '@verdict/proto';
-import { percentileInterval, twoProportionZTest, waldComparison, welchTTest } from '@verdict/stats';
+import {
+  isInsufficient,
+  percentileInterval,
+  twoProportionZTest,
+  waldComparison,
+  welchTTest,
+  type Comparison,
+  type InsufficientData,
+} from '@verdict/stats';
+
+/** A refused interval (nothing varies: accuracy 0 or 1) is the point itself. */
+function intervalOf(c: Comparison | InsufficientData, value: number): readonly [number, number] {
+  return isInsufficient(c) ? [value, value] : c.ci;
+}
 import type { CommandResult } from './command';
 import { cliClient } from '../environment/cli-client';
 import type { ModelIo } from './model';
@@ -127,9 +140,15 @@ export function replayReport(
       version: s.version,
       n: s.n,
       accuracy,
-      accuracy_ci: waldComparison(accuracy, Math.sqrt((accuracy * (1 - accuracy)) / s.n), alpha).ci,
+      accuracy_ci: intervalOf(
+        waldComparison(accuracy, Math.sqrt((accuracy * (1 - accuracy)) / s.n), alpha),
+        accuracy,
+      ),
       log_loss: meanLoss,
-      log_loss_ci: waldComparison(meanLoss, Math.sqrt(lossVariance / s.n), alpha).ci,
+      log_loss_ci: intervalOf(
+        waldComparison(meanLoss, Math.sqrt(lossVariance / s.n), alpha),
+        meanLoss,
+      ),
       latency_p50_us: p50.estimate,
       latency_p50_ci: p50.ci,
       latency_p99_us: p99.estimate,
@@ -142,14 +161,21 @@ export function replayReport(
         { alpha },
       );
       const lossTest = welchTTest(baseline.loss, s.loss, { alpha });
-      Object.assign(report, {
-        accuracy_difference: accuracyTest.estimate,
-        accuracy_difference_ci: accuracyTest.ci,
-        accuracy_p_value: accuracyTest.pValue,
-        log_loss_difference: lossTest.estimate,
-        log_loss_difference_ci: lossTest.ci,
-        log_loss_p_value: lossTest.pValue,
-      });
+      // A comparison refused as insufficient data (nothing varies) leaves its fields out.
+      if (!isInsufficient(accuracyTest)) {
+        Object.assign(report, {
+          accuracy_difference: accuracyTest.estimate,
+          accuracy_difference_ci: accuracyTest.ci,
+          accuracy_p_value: accuracyTest.pValue,
+        });
+      }
+      if (!isInsufficient(lossTest)) {
+        Object.assign(report, {
+          log_loss_difference: lossTest.estimate,
+          log_loss_difference_ci: lossTest.ci,
+          log_loss_p_value: lossTest.pValue,
+        });
+      }
     }
     return report;
   });

@@ -1,13 +1,20 @@
+import { InvalidArgumentError } from '@verdict/errors';
 import { compare, srm } from '@verdict/stats';
 import type { CommandResult } from './command';
+import { UsageError } from './usage-error';
 
 export const STATS_USAGE = `verdict stats compare|srm --json < input.json
 
 Exposes libs/stats for cross-checking against other engines. compare reads
-{"type":"mean"|"binomial","control":{"n","sum","sum_squares"} or {"n","successes"},"treatment":{...},
- "relative":bool,"method":"frequentist"|"sequential"|"bayesian","alpha":0.05}
-and prints {"estimate","se","ci":[lo,hi],"p_value"} (plus "chance_to_win" and "expected_loss" for bayesian);
-srm reads {"counts":[..],"weights":[..]} and prints {"chi2","p_value","mismatch"}.`;
+{"type":"mean"|"binomial"|"ratio","control":{"n","sum","sum_squares"} or {"n","successes"}
+ or {"n","sum_y","sum_y_squares","sum_x","sum_x_squares","sum_xy"} (per-unit numerator y and
+ denominator x),"treatment":{...},"relative":bool,"method":"frequentist"|"sequential"|"bayesian",
+ "alpha":0.05,"mixing_effect_size":0.1}
+and prints {"status":"ok","estimate","se","ci":[lo,hi],"p_value"} (plus "chance_to_win" and
+"expected_loss" for bayesian), or {"status":"insufficient data","field","reason"} and exits 2
+when the data cannot support the comparison. Relative effects are (t - c) / |c|.
+srm reads {"counts":[..],"weights":[..]} and prints {"chi2","p_value","mismatch"}.
+Invalid input exits 2 with a message naming the field.`;
 
 /** Where a stats command reads its input and writes its answer (stdin/stdout in the CLI). */
 export interface StatsIo {
@@ -24,7 +31,10 @@ const processIo: StatsIo = {
   write: (text) => process.stdout.write(text),
 };
 
-/** `verdict stats compare|srm --json`: one JSON document in, one out; bad input exits 2 naming the field. */
+/**
+ * `verdict stats compare|srm --json`: one JSON document in, one out. Bad input is a
+ * {@link UsageError} naming the field (exit 2); insufficient data prints its reason and exits 2.
+ */
 export async function statsCommand(
   kind: 'compare' | 'srm',
   flags: { json?: boolean },
@@ -42,7 +52,15 @@ export async function statsCommand(
       `stats ${kind}: stdin: expected one JSON document, got invalid JSON (${(error as Error).message})`,
     );
   }
-  const output = kind === 'compare' ? compare(input) : srm(input);
+  let output: object;
+  try {
+    output = kind === 'compare' ? compare(input) : srm(input);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError)
+      throw new UsageError(`stats ${kind}: ${error.message}`);
+    throw error;
+  }
   io.write(`${JSON.stringify(output)}\n`);
-  return { exitCode: 0 };
+  const refused = (output as { status?: string }).status === 'insufficient data';
+  return { exitCode: refused ? 2 : 0 };
 }

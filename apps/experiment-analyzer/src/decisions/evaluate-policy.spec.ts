@@ -231,7 +231,12 @@ describe('evaluatePolicy', () => {
 
   it('promotes with the Bayesian method when the chance to beat control reaches 1 - alpha', async () => {
     const experiment = testExperiment({
-      policy: { alpha: 0.05, method: DecisionMethod.BAYESIAN, minSampleSize: 100n },
+      policy: {
+        alpha: 0.05,
+        method: DecisionMethod.BAYESIAN,
+        minSampleSize: 100n,
+        minDuration: { seconds: 3600n },
+      },
     });
     const results = await resultsOf(experiment, {
       control: { units: 1000, clickRate: 0.1 },

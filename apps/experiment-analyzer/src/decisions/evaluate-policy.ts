@@ -5,6 +5,7 @@ import { normalise } from '../results/metric-specs';
 import { DEFAULT_ALPHA } from '../results/compute-results';
 import { draft, type DecisionDraft } from './draft';
 import { durationMs, hours, metricValue, pValue, pct } from './format';
+import { minimumsOf } from './minimums';
 import { guardrailBreach, srmRollback } from './rollback-rules';
 import { banditStep, canaryStep } from './traffic-rules';
 
@@ -17,10 +18,13 @@ const { DecisionAction, DecisionMethod, ExperimentKind, ExperimentState, MetricD
  * 1. a sample-ratio mismatch or a guardrail breached with significance -> ROLLBACK;
  * 2. canary below its max weight, guardrails holding and traffic on both sides -> STEP;
  * 3. a treatment that wins on the primary metric at 1 - alpha with min_sample_size on every
- *    variant and min_duration reached (a canary only at its max weight) -> PROMOTE;
+ *    variant and min_duration reached (a canary only at its max weight) -> PROMOTE; a
+ *    comparison refused as insufficient data never wins, and min_sample_size and min_duration
+ *    left at 0 take the defaults of ./minimums (100 per variant; 7 days, 0 for a canary);
  * 4. max_duration reached -> NO_DIFFERENCE;
  * 5. bandit -> STEP with Thompson weights (floor bandit_min_weight); else CONTINUE.
- * error_rate is a guardrail of every experiment (absolute, 0 tolerated) unless configured.
+ * error_rate is a guardrail of every experiment (absolute, 0 tolerated) unless configured;
+ * guardrails wait for the same min_sample_size on both sides.
  */
 export function evaluatePolicy(
   experiment: experimentsV1.Experiment,
@@ -47,7 +51,8 @@ export function evaluatePolicy(
 
   const srm = srmRollback(results, policy);
   if (srm !== undefined) return srm;
-  const breach = guardrailBreach(experiment, control, treatments, alpha);
+  const { minSample } = minimumsOf(experiment, policy);
+  const breach = guardrailBreach(experiment, control, treatments, alpha, minSample);
   if (breach !== undefined) return breach;
 
   const numbers: Record<string, number> = { age_hours: ageMs / 3_600_000 };
@@ -110,14 +115,20 @@ function winner(
   const lowerIsBetter = spec.direction === MetricDirection.LOWER_IS_BETTER;
   const [control, ...treatments] = results.variants;
   const c = control.metrics.find((m) => m.metric === spec.name);
-  const minSample = Number(policy.minSampleSize);
-  const minMs = durationMs(policy.minDuration);
+  const { minSample, minMs } = minimumsOf(experiment, policy);
   const bayesian = results.method === DecisionMethod.BAYESIAN;
-  const candidates = treatments
+  const all = treatments
     .map((t) => ({ variant: t.variant, m: t.metrics.find((x) => x.metric === spec.name) }))
     .filter((x): x is { variant: string; m: experimentsV1.MetricResult } => x.m !== undefined);
-  if (c === undefined || candidates.length === 0) {
+  const candidates = all.filter((x) => x.m.insufficientData === '');
+  if (c === undefined || all.length === 0) {
     return { status: `no data on ${spec.name} yet.`, numbers: {} };
+  }
+  if (candidates.length === 0) {
+    return {
+      status: `insufficient data on ${spec.name}: ${all.map((x) => `${x.variant}: ${x.m.insufficientData}`).join('; ')}.`,
+      numbers: {},
+    };
   }
   const better = (m: experimentsV1.MetricResult) => (lowerIsBetter ? -m.difference : m.difference);
   const best = [...candidates].sort((a, b) => better(b.m) - better(a.m))[0];

@@ -57,12 +57,17 @@ export function guardrailsOf(experiment: experimentsV1.Experiment): experimentsV
   ];
 }
 
-/** ROLLBACK of the first treatment that breaches a guardrail with significance. */
+/**
+ * ROLLBACK of the first treatment that breaches a guardrail with significance, once both sides
+ * have at least `minSample` observations of the guardrail's metric and the comparison was not
+ * refused as insufficient data.
+ */
 export function guardrailBreach(
   experiment: experimentsV1.Experiment,
   control: experimentsV1.VariantResult,
   treatments: readonly experimentsV1.VariantResult[],
   alpha: number,
+  minSample: number,
 ): DecisionDraft | undefined {
   for (const guardrail of guardrailsOf(experiment)) {
     const spec = normalise(guardrail.metric!);
@@ -70,8 +75,9 @@ export function guardrailBreach(
     const c = control.metrics.find((m) => m.metric === spec.name);
     for (const treatment of treatments) {
       const t = treatment.metrics.find((m) => m.metric === spec.name);
-      if (c === undefined || t === undefined || t.n === 0n || c.n === 0n) continue;
-      const relative = guardrail.relative && c.mean !== 0;
+      if (c === undefined || t === undefined || t.insufficientData !== '') continue;
+      if (Number(t.n) < minSample || Number(c.n) < minSample) continue;
+      const relative = guardrail.relative;
       const estimate = relative ? t.lift : t.difference;
       const ci = relative ? t.liftCi : t.differenceCi;
       const lo = ci?.lower ?? estimate;

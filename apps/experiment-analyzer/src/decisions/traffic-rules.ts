@@ -1,6 +1,6 @@
 /** The rules that move traffic without concluding: a canary step and a bandit re-balance. */
 import { experimentsV1 } from '@verdict/proto';
-import { createRandom, thompsonWeights } from '@verdict/stats';
+import { createRandom } from '@verdict/stats';
 import { experimentInfo } from '../ingest/experiment-info';
 import { normalise } from '../results/metric-specs';
 import { draft, type DecisionDraft } from './draft';
@@ -67,7 +67,14 @@ export function canaryStep(
   );
 }
 
-/** STEP with Thompson-sampling weights on a binary primary metric. */
+/**
+ * STEP with Thompson-sampling weights on a binary primary metric. Each treatment's draw comes
+ * from the normal posterior of its period-stratified difference against control (control draws
+ * 0), not from Beta posteriors of pooled totals: a base rate that drifts while the weights
+ * change moves pooled rates apart even between identical arms and would drive the allocation to
+ * one of them, while the stratified difference compares arms within each period only. An arm
+ * whose comparison is refused draws from a wide prior, N(0, 1), and keeps being explored.
+ */
 export function banditStep(
   experiment: experimentsV1.Experiment,
   policy: experimentsV1.DecisionPolicy,
@@ -83,32 +90,45 @@ export function banditStep(
       {},
     );
   }
-  const lowerIsBetter = primary.direction === MetricDirection.LOWER_IS_BETTER;
-  const arms = results.variants.map((v) => {
-    const m = v.metrics.find((x) => x.metric === primary.name);
-    const n = Number(m?.n ?? 0n);
-    const successes = Math.round((m?.mean ?? 0) * n);
-    return { n, successes: lowerIsBetter ? n - successes : successes };
-  });
-  const k = arms.length;
+  const sign = primary.direction === MetricDirection.LOWER_IS_BETTER ? -1 : 1;
+  const k = results.variants.length;
   if (k < 2) return draft(DecisionAction.CONTINUE, 'A bandit needs at least two arms.', {});
+  const posteriors = results.variants.map((v, i) => {
+    if (i === 0) return { mean: 0, sd: 0 };
+    const m = v.metrics.find((x) => x.metric === primary.name);
+    if (m === undefined || m.insufficientData !== '' || !(m.differenceSe > 0)) {
+      return { mean: 0, sd: 1 };
+    }
+    return { mean: sign * m.difference, sd: m.differenceSe };
+  });
   const requested = policy.banditMinWeight > 0 ? policy.banditMinWeight : DEFAULT_BANDIT_MIN_WEIGHT;
   const minWeight = Math.min(requested, 0.99 / k);
-  const shares = thompsonWeights(arms, createRandom(seedOf(experiment.id, now.getTime())), {
-    minWeight,
-    draws: BANDIT_DRAWS,
-  });
+  const random = createRandom(seedOf(experiment.id, now.getTime()));
+  const wins = new Array<number>(k).fill(0);
+  for (let d = 0; d < BANDIT_DRAWS; d++) {
+    let best = 0;
+    let bestValue = -Infinity;
+    posteriors.forEach((p, i) => {
+      const value = p.mean + p.sd * random.normal();
+      if (value > bestValue) {
+        bestValue = value;
+        best = i;
+      }
+    });
+    wins[best]++;
+  }
+  const shares = wins.map((w) => minWeight + (1 - k * minWeight) * (w / BANDIT_DRAWS));
   const weights: Record<string, number> = {};
   results.variants.forEach((v, i) => (weights[v.variant] = shares[i]));
   const bestIndex = shares.indexOf(Math.max(...shares));
   const numbers: Record<string, number> = { min_weight: minWeight };
   results.variants.forEach((v, i) => {
     numbers[`weight.${v.variant}`] = shares[i];
-    numbers[`rate.${v.variant}`] = arms[i].n > 0 ? arms[i].successes / arms[i].n : 0;
+    numbers[`difference.${v.variant}`] = sign * posteriors[i].mean;
   });
   return draft(
     DecisionAction.STEP,
-    `Thompson sampling on ${primary.name}: ${results.variants.map((v, i) => `${v.variant} ${pct(shares[i])}`).join(', ')} (floor ${pct(minWeight)}); ${results.variants[bestIndex].variant} is most likely best.`,
+    `Thompson sampling on ${primary.name} (period-stratified differences against ${results.variants[0].variant}): ${results.variants.map((v, i) => `${v.variant} ${pct(shares[i])}`).join(', ')} (floor ${pct(minWeight)}); ${results.variants[bestIndex].variant} is most likely best.`,
     numbers,
     results.variants[bestIndex].variant,
     weights,

@@ -1,19 +1,28 @@
 /**
  * One treatment against control on one metric, by the policy's method, from sufficient
- * statistics; degenerate inputs (no observations, zero variance) give a defined answer instead
- * of NaN.
+ * statistics. A comparison the data cannot support (an arm below the minimum, no variance) is
+ * refused with its reason, never filled in with a made-up certainty.
  */
 import {
   betaBinomialComparison,
   cuped,
   histogramPercentileInterval,
+  isInsufficient,
+  MIN_UNITS_PER_ARM,
   normalComparison,
   normalComparisonFromMoments,
+  normalCdf,
+  normalPdf,
   normalQuantile,
   periodStratifiedDifference,
+  ratioBayesianComparison,
+  ratioMoments,
+  ratioSequentialTest,
+  ratioTTest,
   sequentialMeanTest,
   sequentialMeanTestFromMoments,
   sequentialProportionTest,
+  stratifiedSequentialTest,
   twoProportionZTest,
   welchTTest,
   welchTTestFromMoments,
@@ -22,19 +31,33 @@ import {
   type BinomialSummary,
   type Comparison,
   type CovariateSummary,
+  type InsufficientData,
   type MeanSummary,
+  type RatioSummary,
+  type SequentialOptions,
 } from '@verdict/stats';
 import { experimentsV1 } from '@verdict/proto';
 import { BUCKET_COUNT, bucketUpperBound } from '../ingest/latency-buckets';
 
 const { DecisionMethod } = experimentsV1;
 
+/** How a comparison is tested: the policy's method, alpha and sequential tuning. */
+export interface TestSettings {
+  readonly method: experimentsV1.DecisionMethod;
+  readonly alpha: number;
+  /** τ/σ of the mSPRT; undefined for the library's default. */
+  readonly mixingEffectSize?: number;
+}
+
 /** A comparison as the results report it. */
 export interface MetricComparison {
   readonly difference: number;
   readonly differenceCi: readonly [number, number];
-  readonly lift: number;
-  readonly liftCi: readonly [number, number];
+  /** Standard error of the difference (0 when refused). */
+  readonly differenceSe: number;
+  /** Relative effect (t - c) / |c|; undefined when it was refused (control mean near 0). */
+  readonly lift?: number;
+  readonly liftCi?: readonly [number, number];
   /** Unadjusted p-value (Holm is applied across the experiment afterwards). */
   readonly pValue: number;
   /** P(treatment's mean > control's), for the Bayesian method. */
@@ -43,6 +66,8 @@ export interface MetricComparison {
   readonly expectedLoss?: readonly [number, number];
   /** Variance removed by CUPED, when it was applied. */
   readonly varianceReduction?: number;
+  /** Set when the comparison was refused: why. Nothing else in it means anything then. */
+  readonly insufficientData?: string;
 }
 
 /** A mean (or percentile) with its interval. */
@@ -52,151 +77,176 @@ export interface Estimate {
   readonly ci: readonly [number, number];
 }
 
-function finite(c: Comparison): boolean {
-  return Number.isFinite(c.estimate) && Number.isFinite(c.pValue) && c.ci.every(Number.isFinite);
-}
-
-/** Runs `compute`; when it throws or gives NaN, answers the point estimate with no uncertainty. */
-function guarded<C extends Comparison>(compute: () => C, estimate: number): Comparison {
-  try {
-    const c = compute();
-    if (finite(c)) return c;
-  } catch {
-    // Inputs the test is not defined for (n too small, zero variance): fall through.
-  }
-  const e = Number.isFinite(estimate) ? estimate : 0;
+/** The comparison every decision skips: no numbers, p = 1, and the reason. */
+export function refused(reason: InsufficientData | string): MetricComparison {
+  const text = typeof reason === 'string' ? reason : `${reason.field}: ${reason.reason}`;
   return {
-    estimate: e,
-    se: 0,
-    ci: [e, e],
-    pValue: e === 0 ? 1 : 0,
-    statistic: 0,
-    df: Infinity,
+    difference: 0,
+    differenceCi: [0, 0],
+    differenceSe: 0,
+    pValue: 1,
+    insufficientData: text,
   };
 }
 
-/** The Bayesian figures of a comparison; a degenerate one is certain in its direction. */
-function bayesian(c: Comparison): Pick<MetricComparison, 'chanceHigher' | 'expectedLoss'> {
-  if ('chanceToWin' in c) {
-    const b = c as BayesianComparison;
-    return { chanceHigher: b.chanceToWin, expectedLoss: b.expectedLoss };
-  }
-  const d = c.estimate;
-  return {
-    chanceHigher: d > 0 ? 1 : d < 0 ? 0 : 0.5,
-    expectedLoss: [Math.max(0, d), Math.max(0, -d)],
-  };
-}
+type Tested = Comparison | BayesianComparison | InsufficientData;
 
-function build(
-  abs: Comparison,
-  rel: Comparison,
-  controlMean: number,
-  extra = {},
-): MetricComparison {
-  const liftDefined = controlMean !== 0;
+/** The report of an absolute and a relative comparison; refused when the absolute one is. */
+function build(abs: Tested, rel: Tested, extra: Partial<MetricComparison> = {}): MetricComparison {
+  if (isInsufficient(abs)) return refused(abs);
+  const bayes =
+    'chanceToWin' in abs ? { chanceHigher: abs.chanceToWin, expectedLoss: abs.expectedLoss } : {};
   return {
     difference: abs.estimate,
     differenceCi: abs.ci,
-    lift: liftDefined ? rel.estimate : 0,
-    liftCi: liftDefined ? rel.ci : [0, 0],
+    differenceSe: abs.se,
+    ...(isInsufficient(rel) ? {} : { lift: rel.estimate, liftCi: rel.ci }),
     pValue: abs.pValue,
+    ...bayes,
     ...extra,
   };
+}
+
+function sequentialOptions(settings: TestSettings, relative: boolean): SequentialOptions {
+  return { alpha: settings.alpha, relative, mixingEffectSize: settings.mixingEffectSize };
 }
 
 /** Binary metric: z-test, mSPRT or Beta-Binomial. */
 export function compareBinary(
   control: BinomialSummary,
   treatment: BinomialSummary,
-  method: experimentsV1.DecisionMethod,
-  alpha: number,
+  settings: TestSettings,
 ): MetricComparison {
-  const pc = control.n > 0 ? control.successes / control.n : 0;
-  const pt = treatment.n > 0 ? treatment.successes / treatment.n : 0;
-  const relEstimate = pc > 0 ? pt / pc - 1 : 0;
-  if (method === DecisionMethod.BAYESIAN) {
-    const abs = guarded(() => betaBinomialComparison(control, treatment, { alpha }), pt - pc);
-    const rel = guarded(
-      () => betaBinomialComparison(control, treatment, { alpha, relative: true }),
-      relEstimate,
-    );
-    return build(abs, rel, pc, bayesian(abs));
-  }
-  const test = method === DecisionMethod.SEQUENTIAL ? sequentialProportionTest : twoProportionZTest;
-  const abs = guarded(() => test(control, treatment, { alpha }), pt - pc);
-  const rel = guarded(() => test(control, treatment, { alpha, relative: true }), relEstimate);
-  return build(abs, rel, pc);
+  const test =
+    settings.method === DecisionMethod.BAYESIAN
+      ? betaBinomialComparison
+      : settings.method === DecisionMethod.SEQUENTIAL
+        ? sequentialProportionTest
+        : twoProportionZTest;
+  return build(
+    test(control, treatment, sequentialOptions(settings, false)),
+    test(control, treatment, sequentialOptions(settings, true)),
+  );
 }
 
-/** Binary metric of a bandit: the difference stratified by window (weights change between them). */
+/**
+ * Binary metric of a bandit, stratified by window (its weights change between windows, so
+ * pooling would mix periods in different proportions per arm): the always-valid
+ * Mantel-Haenszel mSPRT for SEQUENTIAL, the n-weighted stratified Wald test for FIXED, and a
+ * normal posterior of that stratified difference for BAYESIAN. The lift is the pooled one.
+ */
 export function compareBinaryByPeriod(
   periods: readonly BinomialPeriod[],
   control: BinomialSummary,
   treatment: BinomialSummary,
-  alpha: number,
+  settings: TestSettings,
 ): MetricComparison {
-  const pooled = compareBinary(control, treatment, DecisionMethod.FIXED, alpha);
-  const abs = guarded(() => periodStratifiedDifference(periods, { alpha }), pooled.difference);
-  return { ...pooled, difference: abs.estimate, differenceCi: abs.ci, pValue: abs.pValue };
+  const pooled = compareBinary(control, treatment, { ...settings, method: DecisionMethod.FIXED });
+  const abs =
+    settings.method === DecisionMethod.SEQUENTIAL
+      ? stratifiedSequentialTest(periods, sequentialOptions(settings, false))
+      : periodStratifiedDifference(periods, { alpha: settings.alpha });
+  if (isInsufficient(abs)) return refused(abs);
+  const bayes =
+    settings.method === DecisionMethod.BAYESIAN ? normalChance(abs.estimate, abs.se) : {};
+  return {
+    ...pooled,
+    insufficientData: undefined,
+    difference: abs.estimate,
+    differenceCi: abs.ci,
+    pValue:
+      settings.method === DecisionMethod.BAYESIAN
+        ? tail(normalCdf(abs.estimate / abs.se))
+        : abs.pValue,
+    ...bayes,
+  };
 }
 
-function meanOf(s: MeanSummary): number {
-  return s.n > 0 ? s.sum / s.n : 0;
+function tail(chance: number): number {
+  return Math.min(1, 2 * Math.min(chance, 1 - chance));
+}
+
+/** Chance above 0 and expected losses of a N(estimate, se²) posterior. */
+function normalChance(estimate: number, se: number) {
+  const z = estimate / se;
+  const gain = se * normalPdf(z);
+  return {
+    chanceHigher: normalCdf(z),
+    expectedLoss: [gain + estimate * normalCdf(z), gain - estimate * normalCdf(-z)] as const,
+  };
+}
+
+/** Ratio metric by the delta method on per-unit sums: Welch, mSPRT or Normal. */
+export function compareRatio(
+  control: RatioSummary,
+  treatment: RatioSummary,
+  settings: TestSettings,
+): MetricComparison {
+  const test =
+    settings.method === DecisionMethod.BAYESIAN
+      ? ratioBayesianComparison
+      : settings.method === DecisionMethod.SEQUENTIAL
+        ? ratioSequentialTest
+        : ratioTTest;
+  return build(
+    test(control, treatment, sequentialOptions(settings, false)),
+    test(control, treatment, sequentialOptions(settings, true)),
+  );
+}
+
+/** A ratio Σ Y / Σ X with its delta-method interval; no interval below the minimum sample. */
+export function ratioEstimate(s: RatioSummary, alpha: number): Estimate {
+  const m = ratioMoments('ratio', s, alpha);
+  if (isInsufficient(m)) {
+    const mean = s.sumX !== 0 ? s.sumY / s.sumX : 0;
+    return { n: s.n, mean, ci: [mean, mean] };
+  }
+  const half = normalQuantile(1 - alpha / 2) * Math.sqrt(m.variance / m.n);
+  return { n: s.n, mean: m.mean, ci: [m.mean - half, m.mean + half] };
 }
 
 /** Continuous metric: Welch, mSPRT or Normal; with CUPED-adjusted moments when given. */
 export function compareContinuous(
   control: MeanSummary,
   treatment: MeanSummary,
-  method: experimentsV1.DecisionMethod,
-  alpha: number,
+  settings: TestSettings,
   covariates?: { control: CovariateSummary; treatment: CovariateSummary },
 ): MetricComparison {
-  const mc = meanOf(control);
-  const mt = meanOf(treatment);
-  const relEstimate = mc !== 0 ? mt / mc - 1 : 0;
-  let adjusted: ReturnType<typeof cuped> | undefined;
-  if (covariates !== undefined && covariates.control.n >= 2 && covariates.treatment.n >= 2) {
-    try {
-      adjusted = cuped(covariates.control, covariates.treatment, { alpha });
-    } catch {
-      adjusted = undefined;
-    }
-  }
-  if (adjusted !== undefined) {
-    const a = adjusted;
-    const extra = { varianceReduction: a.varianceReduction };
-    if (method === DecisionMethod.BAYESIAN) {
-      const abs = guarded(
-        () => normalComparisonFromMoments(a.control, a.treatment, { alpha }),
-        mt - mc,
-      );
-      const rel = guarded(
-        () => normalComparisonFromMoments(a.control, a.treatment, { alpha, relative: true }),
-        relEstimate,
-      );
-      return build(abs, rel, mc, { ...extra, ...bayesian(abs) });
-    }
+  const adjusted =
+    covariates === undefined
+      ? undefined
+      : cuped(covariates.control, covariates.treatment, { alpha: settings.alpha });
+  if (adjusted !== undefined && !isInsufficient(adjusted)) {
     const test =
-      method === DecisionMethod.SEQUENTIAL ? sequentialMeanTestFromMoments : welchTTestFromMoments;
-    const abs = guarded(() => test(a.control, a.treatment, { alpha }), mt - mc);
-    const rel = guarded(() => test(a.control, a.treatment, { alpha, relative: true }), relEstimate);
-    return build(abs, rel, mc, extra);
-  }
-  if (method === DecisionMethod.BAYESIAN) {
-    const abs = guarded(() => normalComparison(control, treatment, { alpha }), mt - mc);
-    const rel = guarded(
-      () => normalComparison(control, treatment, { alpha, relative: true }),
-      relEstimate,
+      settings.method === DecisionMethod.BAYESIAN
+        ? normalComparisonFromMoments
+        : settings.method === DecisionMethod.SEQUENTIAL
+          ? sequentialMeanTestFromMoments
+          : welchTTestFromMoments;
+    const a = adjusted;
+    return build(
+      test(a.control, a.treatment, sequentialOptions(settings, false)),
+      test(a.control, a.treatment, sequentialOptions(settings, true)),
+      { varianceReduction: a.varianceReduction },
     );
-    return build(abs, rel, mc, bayesian(abs));
   }
-  const test = method === DecisionMethod.SEQUENTIAL ? sequentialMeanTest : welchTTest;
-  const abs = guarded(() => test(control, treatment, { alpha }), mt - mc);
-  const rel = guarded(() => test(control, treatment, { alpha, relative: true }), relEstimate);
-  return build(abs, rel, mc);
+  const test =
+    settings.method === DecisionMethod.BAYESIAN
+      ? normalComparison
+      : settings.method === DecisionMethod.SEQUENTIAL
+        ? sequentialMeanTest
+        : welchTTest;
+  return build(
+    test(control, treatment, sequentialOptions(settings, false)),
+    test(control, treatment, sequentialOptions(settings, true)),
+  );
 }
+
+/**
+ * Fewest requests per arm before latency percentiles are compared, the library's minimum for
+ * every test; decisions (guardrails included) also wait for the policy's min_sample_size.
+ */
+export const MIN_LATENCY_SAMPLES = MIN_UNITS_PER_ARM;
 
 /** Bucket bounds of the latency histogram. */
 export const LATENCY_BOUNDS: readonly number[] = Array.from({ length: BUCKET_COUNT }, (_, i) =>
@@ -221,13 +271,15 @@ export function compareLatency(
   control: readonly number[],
   treatment: readonly number[],
   q: number,
-  method: experimentsV1.DecisionMethod,
-  alpha: number,
+  settings: TestSettings,
 ): MetricComparison {
+  const { alpha } = settings;
   const c = percentileEstimate(control, q, alpha / 2);
   const t = percentileEstimate(treatment, q, alpha / 2);
-  if (c.n === 0 || t.n === 0) {
-    return { difference: 0, differenceCi: [0, 0], lift: 0, liftCi: [0, 0], pValue: 1 };
+  if (c.n < MIN_LATENCY_SAMPLES || t.n < MIN_LATENCY_SAMPLES) {
+    return refused(
+      `latency: ${c.n} requests on control and ${t.n} on treatment; at least ${MIN_LATENCY_SAMPLES} each are needed`,
+    );
   }
   const cPoint = percentileEstimate(control, q, alpha).mean;
   const tPoint = percentileEstimate(treatment, q, alpha).mean;
@@ -246,29 +298,34 @@ export function compareLatency(
   // Split at the bucket holding the pooled quantile, counting that bucket above or below,
   // whichever leaves a share above nearest 1 - q without emptying a side. The cut depends on the
   // pooled data only, so under "same distribution" the test stays valid (exchangeability).
-  const tail = (counts: readonly number[], from: number) =>
+  const above = (counts: readonly number[], from: number) =>
     counts.slice(from).reduce((s, v) => s + v, 0);
   const target = (1 - q) * total;
   const cuts = [cut + 1, cut]
-    .map((from) => ({ from, above: tail(pooled, from) }))
-    .filter(({ above }) => above > 0 && above < total)
-    .sort((a, b) => Math.abs(a.above - target) - Math.abs(b.above - target));
+    .map((from) => ({ from, count: above(pooled, from) }))
+    .filter(({ count }) => count > 0 && count < total)
+    .sort((a, b) => Math.abs(a.count - target) - Math.abs(b.count - target));
   const from = cuts[0]?.from;
-  const mood =
-    from === undefined
-      ? { pValue: 1, chanceHigher: undefined }
-      : compareBinary(
-          { n: c.n, successes: tail(control, from) },
-          { n: t.n, successes: tail(treatment, from) },
-          method,
-          alpha,
-        );
-  const ratio = (a: number, b: number) => (b > 0 ? a / b - 1 : 0);
+  if (from === undefined) return refused('latency: every request fell in one histogram bucket');
+  const mood = compareBinary(
+    { n: c.n, successes: above(control, from) },
+    { n: t.n, successes: above(treatment, from) },
+    settings,
+  );
+  if (mood.insufficientData !== undefined) return mood;
+  const ratio = (a: number, b: number) => a / b - 1;
   return {
     difference: tPoint - cPoint,
     differenceCi: [t.ci[0] - c.ci[1], t.ci[1] - c.ci[0]],
-    lift: ratio(tPoint, cPoint),
-    liftCi: [ratio(t.ci[0], c.ci[1]), c.ci[0] > 0 ? ratio(t.ci[1], c.ci[0]) : 0],
+    // Mood's test has no standard error of the percentile difference; the interval's half-width
+    // at z_{1-α/2} stands in for it.
+    differenceSe: (t.ci[1] - c.ci[0] - (t.ci[0] - c.ci[1])) / (2 * normalQuantile(1 - alpha / 2)),
+    ...(cPoint > 0 && c.ci[0] > 0
+      ? {
+          lift: ratio(tPoint, cPoint),
+          liftCi: [ratio(t.ci[0], c.ci[1]), ratio(t.ci[1], c.ci[0])] as const,
+        }
+      : {}),
     pValue: mood.pValue,
     chanceHigher: mood.chanceHigher,
     expectedLoss: mood.chanceHigher === undefined ? undefined : [0, 0],

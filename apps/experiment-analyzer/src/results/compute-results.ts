@@ -5,7 +5,13 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { experimentsV1 } from '@verdict/proto';
-import { holm, sampleRatioMismatch, type CovariateSummary } from '@verdict/stats';
+import {
+  holm,
+  sampleRatioMismatch,
+  sequentialSampleRatioMismatch,
+  type CovariateSummary,
+  type RatioSummary,
+} from '@verdict/stats';
 import { experimentInfo } from '../ingest/experiment-info';
 import { BUCKET_COUNT } from '../ingest/latency-buckets';
 import { CUPED_PREFIX, ERROR_RATE_METRIC, FIELD, UNITS_METRIC } from '../ingest/stat-keys';
@@ -15,11 +21,14 @@ import {
   compareBinaryByPeriod,
   compareContinuous,
   compareLatency,
+  compareRatio,
   meanEstimate,
   percentileEstimate,
   proportionEstimate,
+  ratioEstimate,
   type Estimate,
   type MetricComparison,
+  type TestSettings,
 } from './compare';
 import { reportedMetrics } from './metric-specs';
 import { shadowResult } from './shadow-results';
@@ -41,6 +50,8 @@ function policyValues(experiment: experimentsV1.Experiment) {
     alpha: valid(p?.alpha, DEFAULT_ALPHA),
     srmAlpha: valid(p?.srmAlpha, DEFAULT_SRM_ALPHA),
     method: p === undefined || p.method === DecisionMethod.UNSPECIFIED ? DEFAULT_METHOD : p.method,
+    mixingEffectSize:
+      p !== undefined && p.sequentialEffectSize > 0 ? p.sequentialEffectSize : undefined,
   };
 }
 
@@ -59,7 +70,8 @@ export function computeResults(
   computeTime: Date,
 ): experimentsV1.Results {
   const info = experimentInfo(experiment);
-  const { alpha, srmAlpha, method } = policyValues(experiment);
+  const { alpha, srmAlpha, method, mixingEffectSize } = policyValues(experiment);
+  const settings: TestSettings = { method, alpha, mixingEffectSize };
   const metrics = reportedMetrics(experiment);
   const stats = aggregates.totals;
   const variants = info.answering;
@@ -72,11 +84,14 @@ export function computeResults(
       const comparison =
         variantIndex === 0
           ? undefined
-          : compareOf(experiment, aggregates, control, variant, spec, method, alpha);
+          : compareOf(experiment, aggregates, control, variant, spec, settings);
       cells.push({ variantIndex, metricIndex, estimate, comparison, higherIsBetter });
     });
   });
-  const tested = cells.filter((c) => c.comparison !== undefined);
+  // Refused comparisons are not tests: they enter neither Holm's count nor any decision.
+  const tested = cells.filter(
+    (c) => c.comparison !== undefined && c.comparison.insufficientData === undefined,
+  );
   const adjusted =
     tested.length > 0
       ? holm(
@@ -144,6 +159,8 @@ function metricResult(
     ci: interval(cell.estimate.ci),
     lift: c?.lift ?? 0,
     liftCi: interval(c?.liftCi ?? [0, 0]),
+    insufficientData: c?.insufficientData ?? '',
+    differenceSe: c?.differenceSe ?? 0,
     difference: c?.difference ?? 0,
     differenceCi: interval(c?.differenceCi ?? [0, 0]),
     pValue: adjustedP ?? 1,
@@ -183,6 +200,18 @@ function meanSummary(stats: VariantMetrics, variant: string, metric: string) {
   };
 }
 
+/** Per-unit sums of a ratio metric: numerator in sum/sum2, denominator in x/x2, product in xy. */
+function ratioSummary(stats: VariantMetrics, variant: string, metric: string): RatioSummary {
+  return {
+    n: field(stats, variant, metric, FIELD.n),
+    sumY: field(stats, variant, metric, FIELD.sum),
+    sumYSquares: field(stats, variant, metric, FIELD.sumSquares),
+    sumX: field(stats, variant, metric, FIELD.sumX),
+    sumXSquares: field(stats, variant, metric, FIELD.sumXSquares),
+    sumXY: field(stats, variant, metric, FIELD.sumXY),
+  };
+}
+
 function covariateSummary(
   stats: VariantMetrics,
   variant: string,
@@ -210,6 +239,8 @@ function estimateOf(
       return proportionEstimate(binomial(stats, variant, spec.name), alpha);
     case MetricType.LATENCY:
       return percentileEstimate(histogram(stats, variant, spec.name), spec.percentile / 100, alpha);
+    case MetricType.RATIO:
+      return ratioEstimate(ratioSummary(stats, variant, spec.name), alpha);
     default:
       return meanEstimate(meanSummary(stats, variant, spec.name), alpha);
   }
@@ -221,30 +252,34 @@ function compareOf(
   control: string,
   treatment: string,
   spec: experimentsV1.MetricSpec,
-  method: experimentsV1.DecisionMethod,
-  alpha: number,
+  settings: TestSettings,
 ): MetricComparison {
   const stats = aggregates.totals;
   switch (spec.type) {
     case MetricType.BINARY: {
       const c = binomial(stats, control, spec.name);
       const t = binomial(stats, treatment, spec.name);
-      if (experiment.kind === ExperimentKind.BANDIT && method !== DecisionMethod.BAYESIAN) {
+      if (experiment.kind === ExperimentKind.BANDIT) {
         const periods = aggregates.windows.map((w) => ({
           control: binomial(aggregates.byWindow.get(w)!, control, spec.name),
           treatment: binomial(aggregates.byWindow.get(w)!, treatment, spec.name),
         }));
-        return compareBinaryByPeriod(periods, c, t, alpha);
+        return compareBinaryByPeriod(periods, c, t, settings);
       }
-      return compareBinary(c, t, method, alpha);
+      return compareBinary(c, t, settings);
     }
+    case MetricType.RATIO:
+      return compareRatio(
+        ratioSummary(stats, control, spec.name),
+        ratioSummary(stats, treatment, spec.name),
+        settings,
+      );
     case MetricType.LATENCY:
       return compareLatency(
         histogram(stats, control, spec.name),
         histogram(stats, treatment, spec.name),
         spec.percentile / 100,
-        method,
-        alpha,
+        settings,
       );
     default: {
       const covariates =
@@ -257,29 +292,34 @@ function compareOf(
       return compareContinuous(
         meanSummary(stats, control, spec.name),
         meanSummary(stats, treatment, spec.name),
-        method,
-        alpha,
+        settings,
         covariates,
       );
     }
   }
 }
 
+/**
+ * The sample-ratio check: Lindon and Malek's sequential multinomial test, always valid however
+ * often it is re-run (chi-square reported beside it for people). Weights are the expected
+ * units (Σ of each variant's configured share at each first exposure), so canary steps and
+ * bandit re-weighting are followed; a variant at weight 0 that got units is a mismatch.
+ */
 function srmCheck(units: number[], weights: number[], srmAlpha: number): experimentsV1.SrmCheck {
   const usable = units.map((u, i) => ({ u, w: weights[i] })).filter(({ u, w }) => u > 0 || w > 0);
   if (usable.length < 2 || usable.every(({ u }) => u === 0)) {
     return create(experimentsV1.SrmCheckSchema, { chiSquare: 0, pValue: 1, mismatch: false });
   }
-  // A variant configured at weight 0 that still got units is a mismatch by itself; a tiny
-  // positive weight lets the chi-square say so.
-  const result = sampleRatioMismatch(
-    usable.map(({ u }) => u),
-    usable.map(({ w }) => Math.max(w, 1e-12)),
-    { threshold: srmAlpha },
+  const counts = usable.map(({ u }) => u);
+  const shares = usable.map(({ w }) => w);
+  const sequential = sequentialSampleRatioMismatch(counts, shares, { threshold: srmAlpha });
+  const chi = sampleRatioMismatch(
+    counts,
+    shares.map((w) => Math.max(w, 1e-12)),
   );
   return create(experimentsV1.SrmCheckSchema, {
-    chiSquare: result.chi2,
-    pValue: result.pValue,
-    mismatch: result.mismatch,
+    chiSquare: chi.chi2,
+    pValue: sequential.pValue,
+    mismatch: sequential.mismatch,
   });
 }
