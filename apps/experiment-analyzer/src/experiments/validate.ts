@@ -89,7 +89,16 @@ function checkMetric(field: string, metric: MetricSpec | undefined): void {
   if (metric === undefined) invalid(field, 'a metric', 'none');
   checkName(`${field}.name`, metric.name);
   if (!(metric.type in MetricType) || metric.type === MetricType.UNSPECIFIED) {
-    invalid(`${field}.type`, 'BINARY, CONTINUOUS or LATENCY', metric.type);
+    invalid(`${field}.type`, 'BINARY, CONTINUOUS, LATENCY or RATIO', metric.type);
+  }
+  if (metric.type === MetricType.RATIO) {
+    checkName(`${field}.numerator`, metric.numerator);
+    checkName(`${field}.denominator`, metric.denominator);
+    if (metric.numerator === metric.denominator) {
+      invalid(`${field}.denominator`, 'an outcome other than the numerator', metric.denominator);
+    }
+  } else if (metric.numerator !== '' || metric.denominator !== '') {
+    invalid(`${field}.numerator`, 'empty for a metric that is not a ratio', metric.numerator);
   }
   const directions = experimentsV1.MetricDirection;
   if (

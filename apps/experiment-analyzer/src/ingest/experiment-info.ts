@@ -16,6 +16,8 @@ export interface ExperimentInfo {
   readonly covariateOf: ReadonlyMap<string, string>;
   /** Names used as covariates. */
   readonly covariates: ReadonlySet<string>;
+  /** outcome metric -> the ratio metrics it is the numerator (y) or denominator (x) of. */
+  readonly ratioParts: ReadonlyMap<string, ReadonlyArray<{ ratio: string; part: 'y' | 'x' }>>;
 }
 
 const cache = new WeakMap<experimentsV1.Experiment, ExperimentInfo>();
@@ -59,6 +61,19 @@ export function experimentInfo(experiment: experimentsV1.Experiment): Experiment
   for (const spec of metrics.values()) {
     if (spec.covariate !== '') covariateOf.set(spec.name, spec.covariate);
   }
+  const ratioParts = new Map<string, Array<{ ratio: string; part: 'y' | 'x' }>>();
+  for (const spec of metrics.values()) {
+    if (spec.type !== experimentsV1.MetricType.RATIO) continue;
+    for (const [outcome, part] of [
+      [spec.numerator, 'y'],
+      [spec.denominator, 'x'],
+    ] as const) {
+      if (outcome === '') continue;
+      const list = ratioParts.get(outcome) ?? [];
+      list.push({ ratio: spec.name, part });
+      ratioParts.set(outcome, list);
+    }
+  }
   const info: ExperimentInfo = {
     answering: ordered.map((v) => v.name),
     shares,
@@ -67,6 +82,7 @@ export function experimentInfo(experiment: experimentsV1.Experiment): Experiment
     metrics,
     covariateOf,
     covariates: new Set(covariateOf.values()),
+    ratioParts,
   };
   cache.set(experiment, info);
   return info;

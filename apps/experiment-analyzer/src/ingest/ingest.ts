@@ -9,6 +9,7 @@ import { RecentIds } from './bounded-map';
 import { experimentInfo, type ExperimentInfo } from './experiment-info';
 import { INGEST_DEFAULTS, type IngestOptions } from './options';
 import { Pending } from './pending';
+import { RatioSums } from './ratio-sums';
 import { StoreWriter } from './store-writer';
 import { timeMs, validateExposures, validateOutcomes, validateShadowComparisons } from './validate';
 
@@ -96,6 +97,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     unitCapacity: options.unitIndexCapacity,
   });
   const pending = new Pending();
+  const ratioSums = new RatioSums(options.unitIndexCapacity);
   const writer = new StoreWriter(deps.store, options.rollupMs, {
     windowMs: options.windowMs,
     fineUntil: (id) => {
@@ -326,10 +328,21 @@ export function createIngest(deps: IngestDeps): Ingest {
       const window = windowOf(time);
       const value = outcome.value;
       for (const { ref } of targets) {
-        const cell = pending.outcome(ref.experiment, window, ref.variant, outcome.metric);
-        cell.n++;
-        cell.sum += value;
-        cell.sumSquares += value * value;
+        const info = infoOf(ref.experiment);
+        // A ratio metric's own counters hold per-unit sums; an outcome named like it is not a
+        // plain observation of it.
+        if (info?.metrics.get(outcome.metric)?.type !== experimentsV1.MetricType.RATIO) {
+          const cell = pending.outcome(ref.experiment, window, ref.variant, outcome.metric);
+          cell.n++;
+          cell.sum += value;
+          cell.sumSquares += value * value;
+        }
+        if (unitId !== undefined) {
+          for (const { ratio, part } of info?.ratioParts.get(outcome.metric) ?? []) {
+            const cell = pending.ratio(ref.experiment, window, ref.variant, ratio);
+            ratioSums.add(cell, `${ref.experiment}\u0000${ratio}\u0000${unitId}`, part, value);
+          }
+        }
         const covariate = infoOf(ref.experiment)?.covariateOf.get(outcome.metric);
         if (covariate !== undefined) {
           // A unit without a reported covariate enters with x = 0: still independent of the

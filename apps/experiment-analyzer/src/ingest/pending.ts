@@ -136,6 +136,14 @@ export class Pending {
     return this.slot(experiment, window, variant, CUPED_PREFIX + metric, () => new CupedCell());
   }
 
+  /**
+   * Per-unit sums of a ratio metric, kept under the ratio's own name with the CUPED layout
+   * (n units, sum/sum2 of the numerator, x/x2 of the denominator, xy).
+   */
+  ratio(experiment: string, window: number, variant: string, metric: string): CupedCell {
+    return this.slot(experiment, window, variant, metric, () => new CupedCell());
+  }
+
   shadow(experiment: string, window: number, variant: string): ShadowCell {
     return this.slot(experiment, window, variant, SHADOW_METRIC, () => new ShadowCell());
   }
