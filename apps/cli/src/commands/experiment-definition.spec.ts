@@ -74,6 +74,23 @@ describe('experiment definition flags', () => {
     );
   });
 
+  it('reads a ratio metric as NAME=NUMERATOR/DENOMINATOR', () => {
+    const ratio = experimentFromFlags({
+      ...base,
+      metric: 'revenue_per_session=revenue/session',
+      'metric-type': 'ratio',
+    });
+    expect(ratio.primaryMetric).toMatchObject({
+      name: 'revenue_per_session',
+      type: experimentsV1.MetricType.RATIO,
+      numerator: 'revenue',
+      denominator: 'session',
+    });
+    expect(() => experimentFromFlags({ ...base, metric: 'rps', 'metric-type': 'ratio' })).toThrow(
+      UsageError,
+    );
+  });
+
   it('reads canary steps and shadow variants', () => {
     const canary = experimentFromFlags({
       ...base,

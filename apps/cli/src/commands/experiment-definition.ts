@@ -117,7 +117,27 @@ const METHODS: Record<string, experimentsV1.DecisionMethod> = {
 const METRIC_TYPES: Record<string, experimentsV1.MetricType> = {
   binary: experimentsV1.MetricType.BINARY,
   continuous: experimentsV1.MetricType.CONTINUOUS,
+  ratio: experimentsV1.MetricType.RATIO,
 };
+
+/**
+ * The primary metric of `--metric` and `--metric-type`: a ratio is written
+ * NAME=NUMERATOR/DENOMINATOR (outcome names summed per unit), e.g.
+ * `revenue_per_session=revenue/session`.
+ */
+export function parseMetric(
+  value: string,
+  type: experimentsV1.MetricType,
+): { name: string; type: experimentsV1.MetricType; numerator?: string; denominator?: string } {
+  if (type !== experimentsV1.MetricType.RATIO) return { name: value, type };
+  const match = /^([^=/]+)=([^=/]+)\/([^=/]+)$/.exec(value);
+  if (match === null) {
+    throw new UsageError(
+      `--metric: expected NAME=NUMERATOR/DENOMINATOR for --metric-type ratio, got "${value}"`,
+    );
+  }
+  return { name: match[1], type, numerator: match[2], denominator: match[3] };
+}
 
 function choice<T>(flag: string, value: string, options: Record<string, T>): T {
   const found = options[value];
@@ -292,8 +312,7 @@ export function experimentFromFlags(flags: DefinitionFlags): experimentsV1.Exper
       flags.metric === undefined
         ? undefined
         : {
-            name: flags.metric,
-            type: metricType,
+            ...parseMetric(flags.metric, metricType),
             direction: experimentsV1.MetricDirection.HIGHER_IS_BETTER,
           },
     guardrails: (flags.guardrail ?? []).map(parseGuardrail),
