@@ -27,7 +27,7 @@
 
 import { InvalidArgumentError } from '@verdict/errors';
 import { waldComparison } from './frequentist';
-import { insufficient, type InsufficientData } from './insufficient';
+import { insufficient, isInsufficient, type InsufficientData } from './insufficient';
 import {
   mixingEffectSizeOf,
   mixtureSprt,
@@ -37,7 +37,9 @@ import {
 import {
   checkBinomial,
   comparisonDefaults,
+  requireAtLeast,
   type BinomialSummary,
+  type MeanSummary,
   type Comparison,
   type ComparisonOptions,
 } from './summary';
@@ -197,4 +199,75 @@ export function stratifiedSequentialTest(
     effect * effect * q * (1 - q),
     alpha,
   );
+}
+
+/** One period with constant weights: a continuous metric's statistics in each arm. */
+export interface MeanPeriod {
+  readonly control: MeanSummary;
+  readonly treatment: MeanSummary;
+}
+
+/** Mantel-Haenszel estimate over periods of a continuous metric, or why there is none. */
+function meanStrata(
+  periods: readonly MeanPeriod[],
+): { estimate: number; variance: number; unitVariance: number } | InsufficientData {
+  let weight = 0;
+  let sum = 0;
+  let variance = 0;
+  periods.forEach((p, i) => {
+    for (const arm of ['control', 'treatment'] as const) {
+      requireAtLeast(`periods[${i}].${arm}.n`, p[arm].n, 0);
+    }
+    const { control: c, treatment: t } = p;
+    if (c.n < 1 || t.n < 1 || c.n + t.n < 3) return;
+    const mc = c.sum / c.n;
+    const mt = t.sum / t.n;
+    // Pooled within-arm variance of the period: the variance of d under "no difference".
+    const squares = Math.max(0, c.sumSquares - c.sum * mc) + Math.max(0, t.sumSquares - t.sum * mt);
+    const pooled = squares / (c.n + t.n - 2);
+    const h = (c.n * t.n) / (c.n + t.n);
+    weight += h;
+    sum += h * (mt - mc);
+    variance += h * pooled;
+  });
+  if (!(weight > 0 && variance > 0)) return noContrast();
+  return {
+    estimate: sum / weight,
+    variance: variance / (weight * weight),
+    unitVariance: variance / weight,
+  };
+}
+
+/**
+ * Always-valid, period-stratified difference of means: Mantel-Haenszel weights
+ * h_p = n_c n_t / (n_c + n_t), d_p the difference of the period's means, each period's variance
+ * the pooled within-arm s²_p; θ̂ = Σ h_p d_p / Σ h_p, V = Σ h_p s²_p / (Σ h_p)², and the mSPRT
+ * with τ² = (τ/σ)²·σ², σ² = Σ h_p s²_p / Σ h_p. Used when weights change between periods
+ * (canaries, bandits) and the level drifts, where pooled means are biased.
+ */
+export function stratifiedMeanSequentialTest(
+  periods: readonly MeanPeriod[],
+  options: SequentialOptions = {},
+): SequentialComparison | InsufficientData {
+  const { alpha } = comparisonDefaults(options);
+  const effect = mixingEffectSizeOf(options);
+  const strata = meanStrata(periods);
+  if (isInsufficient(strata)) return strata;
+  return mixtureSprt(
+    strata.estimate,
+    strata.variance,
+    effect * effect * strata.unitVariance,
+    alpha,
+  );
+}
+
+/** The same Mantel-Haenszel estimate with a fixed-horizon Wald interval and p-value. */
+export function stratifiedMeanDifference(
+  periods: readonly MeanPeriod[],
+  options: ComparisonOptions = {},
+): Comparison | InsufficientData {
+  const { alpha } = comparisonDefaults(options);
+  const strata = meanStrata(periods);
+  if (isInsufficient(strata)) return strata;
+  return waldComparison(strata.estimate, Math.sqrt(strata.variance), alpha);
 }

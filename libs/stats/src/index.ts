@@ -38,8 +38,14 @@ export type { CorrectionResult } from './corrections';
 export { bonferroni, holm, benjaminiHochberg } from './corrections';
 export type { PercentileOptions, PercentileInterval } from './percentile';
 export { percentileInterval, histogramPercentileInterval, percentileRanks } from './percentile';
-export type { ThompsonOptions, BinomialPeriod } from './bandit';
-export { thompsonWeights, periodStratifiedDifference, stratifiedSequentialTest } from './bandit';
+export type { ThompsonOptions, BinomialPeriod, MeanPeriod } from './bandit';
+export {
+  thompsonWeights,
+  periodStratifiedDifference,
+  stratifiedSequentialTest,
+  stratifiedMeanSequentialTest,
+  stratifiedMeanDifference,
+} from './bandit';
 export type { PsiOptions, PsiResult, KsOptions, KsResult, ChiSquareResult } from './drift';
 export {
   quantileEdges,

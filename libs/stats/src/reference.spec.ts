@@ -47,6 +47,9 @@ import {
   sequentialSampleRatioMismatch,
   stratifiedSequentialTest,
   type RatioSummary,
+  type MeanPeriod,
+  stratifiedMeanDifference,
+  stratifiedMeanSequentialTest,
 } from './index';
 
 interface Expected {
@@ -160,6 +163,13 @@ interface Reference {
     alpha: number;
     mixingEffectSize: number;
     expected: Expected;
+  }>;
+  stratifiedMeans: Array<{
+    periods: MeanPeriod[];
+    alpha: number;
+    mixingEffectSize: number;
+    sequential: Expected;
+    fixed: Expected;
   }>;
   sequentialSrm: Array<{
     counts: number[];
@@ -552,6 +562,18 @@ describe('always-valid bandit analysis and sequential SRM, against NumPy and Sci
       );
       expectComparison(result, c.expected, 'stratified sequential');
       expectClose(result.likelihoodRatio, c.expected.likelihoodRatio ?? NaN, 'likelihood ratio');
+    },
+  );
+  it.each(reference.stratifiedMeans.map((c, i) => [i, c] as const))(
+    'Mantel-Haenszel stratified means, case %i',
+    (_, c) => {
+      const options = { alpha: c.alpha, mixingEffectSize: c.mixingEffectSize };
+      expectComparison(
+        estimated(stratifiedMeanSequentialTest(c.periods, options)),
+        c.sequential,
+        'sequential',
+      );
+      expectComparison(estimated(stratifiedMeanDifference(c.periods, options)), c.fixed, 'fixed');
     },
   );
   it('Dirichlet-multinomial Bayes factor of Lindon and Malek', () => {

@@ -12,18 +12,29 @@ const short = { replications: 40, seed: 7, days: 14, lookHours: 6 };
 
 describe('A/A simulation through the decision path', () => {
   it('keeps A/B, canary and drifting bandit A/A runs undecided with the sequential method', () => {
-    for (const kind of ['ab', 'canary', 'bandit'] as const) {
+    // A canary's weights rise while a mean drifts upwards: pooled means would favour it.
+    const designs = [
+      ['ab', 'proportion'],
+      ['canary', 'mean'],
+      ['bandit', 'proportion'],
+    ] as const;
+    for (const [kind, metric] of designs) {
       const result = simulate(
-        { kind, metric: 'proportion', drift: true, effect: 0, method: DecisionMethod.SEQUENTIAL },
+        { kind, metric, drift: true, effect: 0, method: DecisionMethod.SEQUENTIAL },
         kind === 'bandit' ? { ...short, replications: 15 } : short,
       );
-      expect({ kind, decided: result.decided }).toEqual({ kind, decided: 0 });
+      // 40 runs cannot measure 5%, but they tell it from the 29-48% of pooled analyses under
+      // changing weights; the bench measures the rate.
+      expect({ kind, decided: result.decided <= 0.1 * result.replications }).toEqual({
+        kind,
+        decided: true,
+      });
     }
     const ratio = simulate(
       { kind: 'ab', metric: 'ratio', drift: false, effect: 0, method: DecisionMethod.SEQUENTIAL },
       { ...short, replications: 20 },
     );
-    expect(ratio.decided).toBe(0);
+    expect(ratio.decided).toBeLessThanOrEqual(2);
   });
 
   it('shows the fixed-horizon method deciding under the same peeking', () => {

@@ -22,6 +22,8 @@ import {
   sequentialMeanTest,
   sequentialMeanTestFromMoments,
   sequentialProportionTest,
+  stratifiedMeanDifference,
+  stratifiedMeanSequentialTest,
   stratifiedSequentialTest,
   twoProportionZTest,
   welchTTest,
@@ -32,6 +34,7 @@ import {
   type Comparison,
   type CovariateSummary,
   type InsufficientData,
+  type MeanPeriod,
   type MeanSummary,
   type RatioSummary,
   type SequentialOptions,
@@ -130,8 +133,8 @@ export function compareBinary(
 }
 
 /**
- * Binary metric of a bandit, stratified by window (its weights change between windows, so
- * pooling would mix periods in different proportions per arm): the always-valid
+ * Binary metric of a canary or bandit, stratified by window (its weights change between
+ * windows, so pooling would mix periods in different proportions per arm): the always-valid
  * Mantel-Haenszel mSPRT for SEQUENTIAL, the n-weighted stratified Wald test for FIXED, and a
  * normal posterior of that stratified difference for BAYESIAN. The lift is the pooled one.
  */
@@ -146,20 +149,7 @@ export function compareBinaryByPeriod(
     settings.method === DecisionMethod.SEQUENTIAL
       ? stratifiedSequentialTest(periods, sequentialOptions(settings, false))
       : periodStratifiedDifference(periods, { alpha: settings.alpha });
-  if (isInsufficient(abs)) return refused(abs);
-  const bayes =
-    settings.method === DecisionMethod.BAYESIAN ? normalChance(abs.estimate, abs.se) : {};
-  return {
-    ...pooled,
-    insufficientData: undefined,
-    difference: abs.estimate,
-    differenceCi: abs.ci,
-    pValue:
-      settings.method === DecisionMethod.BAYESIAN
-        ? tail(normalCdf(abs.estimate / abs.se))
-        : abs.pValue,
-    ...bayes,
-  };
+  return stratified(abs, pooled, settings);
 }
 
 function tail(chance: number): number {
@@ -174,6 +164,58 @@ function normalChance(estimate: number, se: number) {
     chanceHigher: normalCdf(z),
     expectedLoss: [gain + estimate * normalCdf(z), gain - estimate * normalCdf(-z)] as const,
   };
+}
+
+/**
+ * Continuous metric of an experiment whose weights change (canary, bandit), stratified by
+ * window with Mantel-Haenszel weights: the always-valid mSPRT for SEQUENTIAL, Wald for FIXED, a
+ * normal posterior for BAYESIAN. The lift is the pooled one.
+ */
+export function compareContinuousByPeriod(
+  periods: readonly MeanPeriod[],
+  control: MeanSummary,
+  treatment: MeanSummary,
+  settings: TestSettings,
+): MetricComparison {
+  const pooled = compareContinuous(control, treatment, {
+    ...settings,
+    method: DecisionMethod.FIXED,
+  });
+  const abs =
+    settings.method === DecisionMethod.SEQUENTIAL
+      ? stratifiedMeanSequentialTest(periods, sequentialOptions(settings, false))
+      : stratifiedMeanDifference(periods, { alpha: settings.alpha });
+  return stratified(abs, pooled, settings);
+}
+
+/** A stratified absolute comparison with the pooled lift, in the method's terms. */
+function stratified(
+  abs: Comparison | InsufficientData,
+  pooled: MetricComparison,
+  settings: TestSettings,
+): MetricComparison {
+  if (isInsufficient(abs)) return refused(abs);
+  const bayesian = settings.method === DecisionMethod.BAYESIAN;
+  return {
+    ...pooled,
+    insufficientData: undefined,
+    difference: abs.estimate,
+    differenceCi: abs.ci,
+    differenceSe: abs.se,
+    pValue: bayesian ? tail(normalCdf(abs.estimate / abs.se)) : abs.pValue,
+    ...(bayesian ? normalChance(abs.estimate, abs.se) : {}),
+  };
+}
+
+/**
+ * A window's ratio sums as the mean summary of its linearized values (n, n·R, (n−1)·s² + n·R²),
+ * so that ratio metrics stratify like means; a window whose ratio cannot be estimated is empty.
+ * Exact for units whose outcomes fall in one window; a unit spanning windows splits its sums.
+ */
+export function linearizedSummary(s: RatioSummary, alpha: number): MeanSummary {
+  const m = ratioMoments('ratio', s, alpha);
+  if (isInsufficient(m)) return { n: 0, sum: 0, sumSquares: 0 };
+  return { n: m.n, sum: m.n * m.mean, sumSquares: (m.n - 1) * m.variance + m.n * m.mean * m.mean };
 }
 
 /** Ratio metric by the delta method on per-unit sums: Welch, mSPRT or Normal. */

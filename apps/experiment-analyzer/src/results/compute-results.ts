@@ -20,8 +20,10 @@ import {
   compareBinary,
   compareBinaryByPeriod,
   compareContinuous,
+  compareContinuousByPeriod,
   compareLatency,
   compareRatio,
+  linearizedSummary,
   meanEstimate,
   percentileEstimate,
   proportionEstimate,
@@ -259,7 +261,7 @@ function compareOf(
     case MetricType.BINARY: {
       const c = binomial(stats, control, spec.name);
       const t = binomial(stats, treatment, spec.name);
-      if (experiment.kind === ExperimentKind.BANDIT) {
+      if (weightsChange(experiment)) {
         const periods = aggregates.windows.map((w) => ({
           control: binomial(aggregates.byWindow.get(w)!, control, spec.name),
           treatment: binomial(aggregates.byWindow.get(w)!, treatment, spec.name),
@@ -268,12 +270,28 @@ function compareOf(
       }
       return compareBinary(c, t, settings);
     }
-    case MetricType.RATIO:
-      return compareRatio(
-        ratioSummary(stats, control, spec.name),
-        ratioSummary(stats, treatment, spec.name),
+    case MetricType.RATIO: {
+      const c = ratioSummary(stats, control, spec.name);
+      const t = ratioSummary(stats, treatment, spec.name);
+      if (!weightsChange(experiment)) return compareRatio(c, t, settings);
+      const linear = (w: number, v: string) =>
+        linearizedSummary(ratioSummary(aggregates.byWindow.get(w)!, v, spec.name), settings.alpha);
+      const periods = aggregates.windows.map((w) => ({
+        control: linear(w, control),
+        treatment: linear(w, treatment),
+      }));
+      const pooled = compareRatio(c, t, settings);
+      const byPeriod = compareContinuousByPeriod(
+        periods,
+        linearizedSummary(c, settings.alpha),
+        linearizedSummary(t, settings.alpha),
         settings,
       );
+      // The pooled delta-method lift, the stratified difference and test.
+      return pooled.insufficientData === undefined && byPeriod.insufficientData === undefined
+        ? { ...byPeriod, lift: pooled.lift, liftCi: pooled.liftCi }
+        : byPeriod;
+    }
     case MetricType.LATENCY:
       return compareLatency(
         histogram(stats, control, spec.name),
@@ -289,6 +307,18 @@ function compareOf(
               control: covariateSummary(stats, control, spec.name),
               treatment: covariateSummary(stats, treatment, spec.name),
             };
+      if (covariates === undefined && weightsChange(experiment)) {
+        const periods = aggregates.windows.map((w) => ({
+          control: meanSummary(aggregates.byWindow.get(w)!, control, spec.name),
+          treatment: meanSummary(aggregates.byWindow.get(w)!, treatment, spec.name),
+        }));
+        return compareContinuousByPeriod(
+          periods,
+          meanSummary(stats, control, spec.name),
+          meanSummary(stats, treatment, spec.name),
+          settings,
+        );
+      }
       return compareContinuous(
         meanSummary(stats, control, spec.name),
         meanSummary(stats, treatment, spec.name),
@@ -305,6 +335,14 @@ function compareOf(
  * units (Σ of each variant's configured share at each first exposure), so canary steps and
  * bandit re-weighting are followed; a variant at weight 0 that got units is a mismatch.
  */
+/**
+ * Canaries and bandits change their weights by design, so their binary and continuous metrics
+ * are compared within windows (results read them per window for these kinds).
+ */
+export function weightsChange(experiment: experimentsV1.Experiment): boolean {
+  return experiment.kind === ExperimentKind.BANDIT || experiment.kind === ExperimentKind.CANARY;
+}
+
 function srmCheck(units: number[], weights: number[], srmAlpha: number): experimentsV1.SrmCheck {
   const usable = units.map((u, i) => ({ u, w: weights[i] })).filter(({ u, w }) => u > 0 || w > 0);
   if (usable.length < 2 || usable.every(({ u }) => u === 0)) {

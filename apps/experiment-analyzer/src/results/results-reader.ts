@@ -4,7 +4,7 @@ import { experimentsV1 } from '@verdict/proto';
 import type { Store } from '@verdict/store';
 import { INGEST_DEFAULTS } from '../ingest/options';
 import { readAggregates, type FineSpan } from './aggregates';
-import { computeResults } from './compute-results';
+import { computeResults, weightsChange } from './compute-results';
 
 /** Options of {@link createResultsReader}. */
 export interface ResultsReaderOptions {
@@ -91,8 +91,8 @@ export function createResultsReader(
           received: `${range.end?.toISOString()} (start ${range.start?.toISOString()})`,
         });
       }
-      // Bandits are analysed per window (their weights change between windows).
-      const periods = experiment.kind === experimentsV1.ExperimentKind.BANDIT;
+      // Canaries and bandits are analysed per window (their weights change between windows).
+      const periods = weightsChange(experiment);
       const aggregates = await readAggregates(
         store,
         experiment.id,
