@@ -114,21 +114,45 @@ function sequentialOptions(settings: TestSettings, relative: boolean): Sequentia
   return { alpha: settings.alpha, relative, mixingEffectSize: settings.mixingEffectSize };
 }
 
+/** A two-group test of the library, on either scale. */
+type TwoGroupTest<S> = (control: S, treatment: S, options: SequentialOptions) => Tested;
+
+/** The method's test of each metric type, run on the absolute and the relative scale. */
+function compareBy<S>(
+  tests: { fixed: TwoGroupTest<S>; sequential: TwoGroupTest<S>; bayesian: TwoGroupTest<S> },
+  control: S,
+  treatment: S,
+  settings: TestSettings,
+  extra: Partial<MetricComparison> = {},
+): MetricComparison {
+  const test =
+    settings.method === DecisionMethod.BAYESIAN
+      ? tests.bayesian
+      : settings.method === DecisionMethod.SEQUENTIAL
+        ? tests.sequential
+        : tests.fixed;
+  return build(
+    test(control, treatment, sequentialOptions(settings, false)),
+    test(control, treatment, sequentialOptions(settings, true)),
+    extra,
+  );
+}
+
 /** Binary metric: z-test, mSPRT or Beta-Binomial. */
 export function compareBinary(
   control: BinomialSummary,
   treatment: BinomialSummary,
   settings: TestSettings,
 ): MetricComparison {
-  const test =
-    settings.method === DecisionMethod.BAYESIAN
-      ? betaBinomialComparison
-      : settings.method === DecisionMethod.SEQUENTIAL
-        ? sequentialProportionTest
-        : twoProportionZTest;
-  return build(
-    test(control, treatment, sequentialOptions(settings, false)),
-    test(control, treatment, sequentialOptions(settings, true)),
+  return compareBy(
+    {
+      fixed: twoProportionZTest,
+      sequential: sequentialProportionTest,
+      bayesian: betaBinomialComparison,
+    },
+    control,
+    treatment,
+    settings,
   );
 }
 
@@ -224,15 +248,11 @@ export function compareRatio(
   treatment: RatioSummary,
   settings: TestSettings,
 ): MetricComparison {
-  const test =
-    settings.method === DecisionMethod.BAYESIAN
-      ? ratioBayesianComparison
-      : settings.method === DecisionMethod.SEQUENTIAL
-        ? ratioSequentialTest
-        : ratioTTest;
-  return build(
-    test(control, treatment, sequentialOptions(settings, false)),
-    test(control, treatment, sequentialOptions(settings, true)),
+  return compareBy(
+    { fixed: ratioTTest, sequential: ratioSequentialTest, bayesian: ratioBayesianComparison },
+    control,
+    treatment,
+    settings,
   );
 }
 
@@ -259,28 +279,23 @@ export function compareContinuous(
       ? undefined
       : cuped(covariates.control, covariates.treatment, { alpha: settings.alpha });
   if (adjusted !== undefined && !isInsufficient(adjusted)) {
-    const test =
-      settings.method === DecisionMethod.BAYESIAN
-        ? normalComparisonFromMoments
-        : settings.method === DecisionMethod.SEQUENTIAL
-          ? sequentialMeanTestFromMoments
-          : welchTTestFromMoments;
-    const a = adjusted;
-    return build(
-      test(a.control, a.treatment, sequentialOptions(settings, false)),
-      test(a.control, a.treatment, sequentialOptions(settings, true)),
-      { varianceReduction: a.varianceReduction },
+    return compareBy(
+      {
+        fixed: welchTTestFromMoments,
+        sequential: sequentialMeanTestFromMoments,
+        bayesian: normalComparisonFromMoments,
+      },
+      adjusted.control,
+      adjusted.treatment,
+      settings,
+      { varianceReduction: adjusted.varianceReduction },
     );
   }
-  const test =
-    settings.method === DecisionMethod.BAYESIAN
-      ? normalComparison
-      : settings.method === DecisionMethod.SEQUENTIAL
-        ? sequentialMeanTest
-        : welchTTest;
-  return build(
-    test(control, treatment, sequentialOptions(settings, false)),
-    test(control, treatment, sequentialOptions(settings, true)),
+  return compareBy(
+    { fixed: welchTTest, sequential: sequentialMeanTest, bayesian: normalComparison },
+    control,
+    treatment,
+    settings,
   );
 }
 
