@@ -56,8 +56,7 @@ export async function statsCommand(
   try {
     output = kind === 'compare' ? compare(input) : srm(input);
   } catch (error) {
-    if (error instanceof InvalidArgumentError)
-      throw new UsageError(`stats ${kind}: ${error.message}`);
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
     throw error;
   }
   io.write(`${JSON.stringify(output)}\n`);
