@@ -1,7 +1,8 @@
 /**
  * Seeded A/A (and A/B) simulations through the analyzer's real decision path: hourly windows
- * of sufficient statistics are built the way ingest stores them, `computeResults` turns them
- * into Results and `evaluatePolicy` into a decision at every look; STEP decisions change the
+ * of sufficient statistics are built the way ingest stores them, `computeResults` (with the
+ * running minimum the results reader keeps) turns them into Results and `evaluatePolicy` into a
+ * decision at every look; STEP decisions change the
  * weights the next units are assigned with, as the decision loop applies them. A run ends at
  * the first PROMOTE, ROLLBACK or NO_DIFFERENCE, or after `days`.
  */
@@ -156,6 +157,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const stoppingHours: number[] = [];
   for (let r = 0; r < options.replications; r++) {
     let experiment = experimentOf(scenario);
+    // As the results reader keeps it between evaluations.
+    const runningMinimum = new Map<string, number>();
     const totals: VariantMetrics = new Map();
     const byWindow = new Map<number, VariantMetrics>();
     const windows: number[] = [];
@@ -181,7 +184,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       if ((hour + 1) % lookHours !== 0) continue;
       const now = new Date(window + HOUR);
       const aggregates: Aggregates = { windows, totals, byWindow, shadowMax: new Map() };
-      const results = computeResults(experiment, aggregates, now);
+      const results = computeResults(experiment, aggregates, now, runningMinimum);
       const draft = evaluatePolicy(experiment, results, now);
       if (draft.action === DecisionAction.PROMOTE) {
         promotions++;

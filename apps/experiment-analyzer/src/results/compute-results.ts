@@ -70,6 +70,7 @@ export function computeResults(
   experiment: experimentsV1.Experiment,
   aggregates: Aggregates,
   computeTime: Date,
+  runningMinimum?: Map<string, number>,
 ): experimentsV1.Results {
   const info = experimentInfo(experiment);
   const { alpha, srmAlpha, method, mixingEffectSize } = policyValues(experiment);
@@ -83,10 +84,16 @@ export function computeResults(
     metrics.forEach((spec, metricIndex) => {
       const higherIsBetter = spec.direction !== MetricDirection.LOWER_IS_BETTER;
       const estimate = estimateOf(stats, variant, spec, alpha);
-      const comparison =
+      const computed =
         variantIndex === 0
           ? undefined
           : compareOf(experiment, aggregates, control, variant, spec, settings);
+      const comparison =
+        computed === undefined ||
+        runningMinimum === undefined ||
+        method !== DecisionMethod.SEQUENTIAL
+          ? computed
+          : keepMinimum(runningMinimum, `${variant}/${spec.name}`, computed);
       cells.push({ variantIndex, metricIndex, estimate, comparison, higherIsBetter });
     });
   });
@@ -140,6 +147,22 @@ export function computeResults(
       shadowResult(s, stats, aggregates.shadowMax.get(s) ?? 0, alpha),
     ),
   });
+}
+
+/**
+ * The always-valid p-value over every look so far: the minimum of this look's and the ones
+ * before (`minima`, updated in place), so that a sequential result never turns back. A refused
+ * comparison keeps its refusal and leaves the minimum as it was.
+ */
+function keepMinimum(
+  minima: Map<string, number>,
+  key: string,
+  comparison: MetricComparison,
+): MetricComparison {
+  if (comparison.insufficientData !== undefined) return comparison;
+  const pValue = Math.min(minima.get(key) ?? 1, comparison.pValue);
+  minima.set(key, pValue);
+  return { ...comparison, pValue };
 }
 
 function metricResult(

@@ -5,6 +5,7 @@ import type { Store } from '@verdict/store';
 import { INGEST_DEFAULTS } from '../ingest/options';
 import { readAggregates, type FineSpan } from './aggregates';
 import { computeResults, weightsChange } from './compute-results';
+import { loadRunningMinimum } from './running-minimum';
 
 /** Options of {@link createResultsReader}. */
 export interface ResultsReaderOptions {
@@ -101,7 +102,18 @@ export function createResultsReader(
         endMs,
         periods,
       );
-      return computeResults(experiment, aggregates, now());
+      // The running minimum spans the whole experiment; a time range is a different estimand.
+      const running =
+        range.start === undefined && range.end === undefined
+          ? await loadRunningMinimum(
+              store,
+              experiment.id,
+              experiment.startTime === undefined ? 0 : timestampMs(experiment.startTime),
+            )
+          : undefined;
+      const results = computeResults(experiment, aggregates, now(), running?.minima);
+      await running?.save();
+      return results;
     },
   };
 }
