@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createAuditSink, createGrpcAuditTransport } from '@verdict/audit-client';
-import { createClient } from '@verdict/grpc-kit';
+import { createAuditSink } from '@verdict/audit-client';
+import { createClient, createGrpcAuditTransport } from '@verdict/grpc-kit';
 import { auditV1 } from '@verdict/proto';
 import { createAuditTestStack, type AuditTestStack } from './testing/audit-test-stack';
 

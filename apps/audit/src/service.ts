@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ServiceContext } from '@verdict/grpc-kit';
 import { auditV1 } from '@verdict/proto';
-import { createAuditHandlers } from './audit-handlers';
+import { createAuditHandlers } from './handlers';
 import { createAuditMetrics } from './audit-metrics';
 import type { Config } from './config';
 import { openAuditLog } from './log/audit-log';

@@ -4,7 +4,7 @@ import { runService, type RunningService } from '@verdict/grpc-kit';
 import { buildMlp } from '@verdict/model-zoo';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
 import { readConfig } from '../../registry/src/config';
-import { createRegistryService } from '../../registry/src/registry-service';
+import { setupRegistry } from '../../registry/src/service';
 import { connectRegistry } from './commands/model-client';
 import { seedDemoRegistry } from './demo-registry';
 import { createServiceTestBed, type ServiceTestBed } from './testing/service-test-bed';
@@ -34,13 +34,11 @@ describe('seedDemoRegistry', () => {
         buildMlp({ inputSize: 8, hiddenSizes: [4], outputSize: 2, seed: version }),
       );
     }
-    const registry = createRegistryService();
     service = await runService({
       name: 'registry',
       config: readConfig(bed.serviceEnv),
       permissions: REGISTRY_PERMISSIONS,
-      setup: registry.setup,
-      onDenied: registry.onDenied,
+      setup: setupRegistry,
     });
   }, 30_000);
 

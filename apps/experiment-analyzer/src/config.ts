@@ -1,3 +1,4 @@
+import { auditConfigSchema } from '@verdict/audit-client';
 import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
 import { isEndpoint } from '@verdict/routing';
 import { z } from 'zod';
@@ -62,16 +63,6 @@ const registrySchema = z
   })
   .prefault({});
 
-const auditSchema = z
-  .object({
-    address: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('host:port of the audit service; without it records wait in the local spool'),
-  })
-  .prefault({});
-
 const decisionSchema = z
   .object({
     tickMs: z
@@ -128,7 +119,7 @@ export const configSchema = serviceConfigSchema({
 }).extend({
   pools: poolsSchema,
   registry: registrySchema,
-  audit: auditSchema,
+  audit: auditConfigSchema.prefault({}),
   decision: decisionSchema,
   tables: tablesSchema,
   drift: driftSchema,

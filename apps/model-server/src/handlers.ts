@@ -3,11 +3,11 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@verdict/grpc-kit';
 import { isVerdictError } from '@verdict/errors';
 import { inference } from '@verdict/proto';
-import type { ModelManager } from '../repository/model-manager';
-import type { ModelVersion } from '../repository/model-version';
-import type { Duration } from '../observability/version-statistics';
-import type { Infer } from './infer';
-import { modelConfigMessage } from './model-config-message';
+import type { ModelManager } from './repository/model-manager';
+import type { ModelVersion } from './repository/model-version';
+import type { Duration } from './observability/version-statistics';
+import type { Infer } from './inference/infer';
+import { modelConfigMessage } from './inference/model-config-message';
 
 /** Protocol extensions this server implements (ServerMetadata lists them). */
 export const SERVER_EXTENSIONS = [
@@ -17,8 +17,8 @@ export const SERVER_EXTENSIONS = [
   'model_configuration',
 ];
 
-/** Options of {@link createInferenceService}. */
-export interface InferenceServiceOptions {
+/** Options of {@link createInferenceHandlers}. */
+export interface InferenceHandlerOptions {
   readonly manager: ModelManager;
   readonly infer: Infer;
   /** Whether the server has finished loading its models. */
@@ -31,8 +31,8 @@ export interface InferenceServiceOptions {
 type StreamResponse = MessageInitShape<typeof inference.ModelStreamInferResponseSchema>;
 
 /** The handlers of inference.GRPCInferenceService over the model manager. */
-export function createInferenceService(
-  options: InferenceServiceOptions,
+export function createInferenceHandlers(
+  options: InferenceHandlerOptions,
 ): ServiceImpl<(typeof inference.GRPCInferenceService)['method']> {
   const { manager, infer } = options;
   return {

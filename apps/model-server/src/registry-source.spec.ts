@@ -18,9 +18,9 @@ import {
 } from '@verdict/security';
 // The real registry, started in-process: the model server is tested against what it will call.
 import { readConfig as readRegistryConfig } from '../../registry/src/config';
-import { createRegistryService } from '../../registry/src/registry-service';
+import { setupRegistry } from '../../registry/src/service';
 import { configSchema, readConfig } from './config';
-import { REGISTRY_CACHE_DIR, setupModelServer } from './model-server';
+import { REGISTRY_CACHE_DIR, setupModelServer } from './service';
 import type { ModelManager } from './repository/model-manager';
 import { parseRegistryRefs } from './repository/registry-source';
 
@@ -165,7 +165,6 @@ describe('models from the registry', () => {
     });
     await writeFile(join(dir, 'registry-policy.yaml'), REGISTRY_POLICY);
     await writeFile(join(dir, 'server-policy.yaml'), SERVER_POLICY);
-    const service = createRegistryService();
     registry = await runService({
       name: 'registry',
       config: readRegistryConfig({
@@ -179,8 +178,7 @@ describe('models from the registry', () => {
         VERDICT_LOG_LEVEL: 'silent',
       }),
       permissions: REGISTRY_PERMISSIONS,
-      setup: service.setup,
-      onDenied: service.onDenied,
+      setup: setupRegistry,
     });
     registryClient = createClient(registryV1.RegistryService, {
       address: `127.0.0.1:${registry.grpcPort}`,

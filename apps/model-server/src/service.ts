@@ -12,8 +12,8 @@ import {
   parseRegistryRefs,
   type RegistrySource,
 } from './repository/registry-source';
-import { createInfer } from './service/infer';
-import { createInferenceService } from './service/inference-service';
+import { createInferenceHandlers } from './handlers';
+import { createInfer } from './inference/infer';
 
 /** ServerMetadata's version. */
 export const SERVER_VERSION = '0.1.0';
@@ -58,7 +58,7 @@ export async function setupModelServer(
   );
   context.server.add(
     inference.GRPCInferenceService,
-    createInferenceService({
+    createInferenceHandlers({
       manager,
       infer: createInfer({
         manager,

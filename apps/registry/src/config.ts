@@ -1,3 +1,4 @@
+import { auditConfigSchema } from '@verdict/audit-client';
 import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
 import { z } from 'zod';
 
@@ -37,22 +38,12 @@ const registrySchema = z
   })
   .prefault({});
 
-const auditSchema = z
-  .object({
-    address: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('host:port of the audit service; without it records wait in the local spool'),
-  })
-  .prefault({});
-
 /** Settings of the registry; environment variables `VERDICT_*`, optional YAML file `VERDICT_CONFIG_FILE`. */
 export const configSchema = serviceConfigSchema({
   grpcPort: 50053,
   opsPort: 9103,
   dataDir: '.verdict/data/registry',
-}).extend({ registry: registrySchema, audit: auditSchema });
+}).extend({ registry: registrySchema, audit: auditConfigSchema.prefault({}) });
 
 export type Config = z.output<typeof configSchema>;
 

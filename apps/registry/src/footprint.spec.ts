@@ -17,7 +17,7 @@ describe('the registry process footprint', () => {
   it('loads no optional heavy dependency just by loading the service', () => {
     // A fresh process: jest's own module registry would not show what Node itself loads.
     const script = `
-      require(${JSON.stringify(join(__dirname, 'registry-service.ts'))});
+      require(${JSON.stringify(join(__dirname, 'service.ts'))});
       const files = Object.keys(require.cache);
       const loaded = ${JSON.stringify(OPTIONAL)}.filter((name) =>
         files.some((file) => file.includes('/node_modules/' + name + '/')));

@@ -1,14 +1,12 @@
 import { runServiceProcess } from '@verdict/grpc-kit';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
 import { readConfig } from './config';
-import { createRegistryService } from './registry-service';
+import { setupRegistry } from './service';
 
-// Versioned, encrypted model artifacts and aliases: wiring only, see registry-service.ts.
-const service = createRegistryService();
+// Versioned, encrypted model artifacts and aliases: wiring in service.ts, RPCs in handlers.ts.
 runServiceProcess({
   name: 'registry',
   readConfig,
   permissions: REGISTRY_PERMISSIONS,
-  setup: service.setup,
-  onDenied: service.onDenied,
+  setup: setupRegistry,
 });

@@ -9,7 +9,7 @@ import { registryV1 } from '@verdict/proto';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
 import { createTestPki, type TestPki } from '../../../libs/grpc-kit/src/testing/test-pki';
 import { readConfig } from './config';
-import { createRegistryService } from './registry-service';
+import { setupRegistry } from './service';
 
 const POLICY = `
 roles:
@@ -41,13 +41,11 @@ describe('registry service over mutual TLS', () => {
       VERDICT_LOG_LEVEL: 'silent',
       VERDICT_REGISTRY_CHUNK_BYTES: '4096',
     });
-    const registry = createRegistryService();
     service = await runService({
       name: 'registry',
       config,
       permissions: REGISTRY_PERMISSIONS,
-      setup: registry.setup,
-      onDenied: registry.onDenied,
+      setup: setupRegistry,
     });
     client = createClient(registryV1.RegistryService, {
       address: `127.0.0.1:${service.grpcPort}`,

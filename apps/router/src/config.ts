@@ -1,3 +1,4 @@
+import { auditConfigSchema } from '@verdict/audit-client';
 import { loadServiceConfig, serviceConfigSchema } from '@verdict/config';
 import { z } from 'zod';
 
@@ -116,13 +117,8 @@ const eventsSchema = z
   })
   .prefault({});
 
-const auditSchema = z
-  .object({
-    address: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('host:port of the audit service; without it records wait in the local spool'),
+const auditSchema = auditConfigSchema
+  .extend({
     unitHashKey: z
       .string()
       .min(16)

@@ -1,12 +1,4 @@
-import { join } from 'node:path';
-import {
-  createAuditSink,
-  createGrpcAuditTransport,
-  type AuditSink,
-  type AuditTransport,
-} from '@verdict/audit-client';
-import { UnavailableError } from '@verdict/errors';
-import type { ClientTransportOptions, ServiceContext } from '@verdict/grpc-kit';
+import type { ServiceContext } from '@verdict/grpc-kit';
 import { inference } from '@verdict/proto';
 import { createServingAudit } from './audit/serving-audit';
 import type { Config } from './config';
@@ -16,6 +8,7 @@ import {
   grpcIngestTransport,
   type EventReporter,
 } from './events/event-reporter';
+import { createInferenceHandlers } from './handlers';
 import { createRouterMetrics, type EndpointHealth } from './observability/router-metrics';
 import { EndpointRegistry } from './pools/endpoint-registry';
 import { InferenceRouter } from './routing/inference-router';
@@ -24,7 +17,7 @@ import { watchAnalyzerTables, type AnalyzerTableSource } from './table/analyzer-
 import { watchTableFile, type FileTableSource } from './table/file-table-source';
 import { RouterStateHolder } from './table/router-state';
 
-/** How long stopping waits for queued audit records, events and shadow copies. */
+/** How long stopping waits for queued events and shadow copies. */
 const FLUSH_ON_STOP_MS = 5000;
 /** How often readiness (ops /readyz and grpc.health.v1) is brought up to date. */
 const READINESS_CHECK_MS = 250;
@@ -33,8 +26,7 @@ const READINESS_CHECK_MS = 250;
 export async function setupRouter(
   context: ServiceContext<Config>,
 ): Promise<{ stop: () => Promise<void>; router: InferenceRouter; holder: RouterStateHolder }> {
-  const { config, server, logger } = context;
-  const transport = clientTransport(config);
+  const { config, server, logger, clientTransport: transport } = context;
   const endpoints = new EndpointRegistry(
     {
       transport,
@@ -72,15 +64,8 @@ export async function setupRouter(
           onDropped: (kind, count) => metrics.eventsDropped(kind, count),
           logger,
         });
-  const auditTransport = createAuditTransport(config, transport);
-  const auditSink: AuditSink = await createAuditSink({
-    transport: auditTransport,
-    spoolFile: join(config.dataDir, 'audit-spool'),
-    logger,
-    metrics: context.metrics,
-  });
   const audit = createServingAudit({
-    sink: auditSink,
+    sink: context.audit,
     unitHashKey: config.audit.unitHashKey,
     onError: (error) =>
       logger.error({ err: (error as Error).message }, 'audit sink refused a serving record'),
@@ -101,7 +86,7 @@ export async function setupRouter(
     residencyHeader: config.routing.residencyHeader,
     defaultTimeoutMs: config.upstream.timeoutMs,
   });
-  server.addRaw(inference.GRPCInferenceService, router.service());
+  server.addRaw(inference.GRPCInferenceService, createInferenceHandlers(router));
 
   let fileSource: FileTableSource | undefined;
   let analyzerSource: AnalyzerTableSource | undefined;
@@ -154,8 +139,6 @@ export async function setupRouter(
       await Promise.race([shadow.idle(), delayMs(FLUSH_ON_STOP_MS)]);
       audit.drain();
       await events.close(analyzer === undefined ? 0 : FLUSH_ON_STOP_MS);
-      await auditSink.close(config.audit.address === undefined ? 0 : FLUSH_ON_STOP_MS);
-      (auditTransport as { close?: () => void }).close?.();
       endpoints.close();
     },
   };
@@ -170,26 +153,6 @@ function* endpointHealth(holder: RouterStateHolder): Iterable<EndpointHealth> {
       yield { pool: pool.name, endpoint: endpoint.address, healthy: endpoint.available(now) };
     }
   }
-}
-
-function clientTransport(config: Config): ClientTransportOptions {
-  const { mode, caFile, certFile, keyFile } = config.tls;
-  // The config schema requires the three files in mtls mode; this only narrows the types.
-  return mode === 'mesh'
-    ? { mode: 'mesh' }
-    : { mode: 'mtls', caFile: caFile!, certFile: certFile!, keyFile: keyFile! };
-}
-
-function createAuditTransport(config: Config, transport: ClientTransportOptions): AuditTransport {
-  const address = config.audit.address;
-  if (address === undefined) {
-    // Records are kept in the spool, never dropped, until an audit address is configured.
-    return {
-      append: () =>
-        Promise.reject(new UnavailableError('no audit address configured (VERDICT_AUDIT_ADDRESS)')),
-    };
-  }
-  return createGrpcAuditTransport({ address, transport });
 }
 
 function delayMs(ms: number): Promise<void> {

@@ -15,8 +15,8 @@ export { createAuditedAccess } from './audited-access';
 export type { Actor, AuditedAccess } from './audited-access';
 export { createMemoryAuditSink } from './memory-sink';
 export type { MemoryAuditSink } from './memory-sink';
-export { createGrpcAuditTransport } from './grpc-transport';
-export type { GrpcAuditTransportOptions } from './grpc-transport';
+export { auditConfigSchema, hasAuditConfig } from './audit-config';
+export type { AuditConfig, AuditedConfig } from './audit-config';
 export { openSpoolFile } from './spool-file';
 export type { SpoolFile, SpoolPage } from './spool-file';
 export {

@@ -1,6 +1,7 @@
-import { createClient, type ClientTransportOptions } from '@verdict/grpc-kit';
+import type { AuditTransport } from '@verdict/audit-client';
 import { auditV1 } from '@verdict/proto';
-import type { AuditTransport } from './audit-sink';
+import { createClient } from './client';
+import type { ClientTransportOptions } from './credentials';
 
 export interface GrpcAuditTransportOptions {
   /** `host:port` of the audit service. */

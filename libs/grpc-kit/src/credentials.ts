@@ -5,6 +5,7 @@ import {
   credentials as grpcCredentials,
   experimental,
 } from '@grpc/grpc-js';
+import type { ServiceConfig } from '@verdict/config';
 import { spiffeIdFromCertificate } from '@verdict/security';
 import { changedOnly } from './changed-only-provider';
 
@@ -36,6 +37,20 @@ export interface MeshTransport {
 export type TransportOptions = MutualTlsFiles | MeshTransport;
 
 const DEFAULT_RELOAD_INTERVAL_MS = 5000;
+
+/**
+ * The transport of a service's own identity, from its `tls` settings: what its server listens
+ * with and what its clients call other services with.
+ * @throws Error when mtls mode lacks a file (the config schema refuses that first)
+ */
+export function transportOfConfig(tls: ServiceConfig['tls']): TransportOptions {
+  if (tls.mode === 'mesh') return { mode: 'mesh' };
+  const { caFile, certFile, keyFile } = tls;
+  if (caFile === undefined || certFile === undefined || keyFile === undefined) {
+    throw new Error('tls.caFile, tls.certFile and tls.keyFile are required in mtls mode');
+  }
+  return { mode: 'mtls', caFile, certFile, keyFile };
+}
 
 function watchFiles(files: MutualTlsFiles) {
   const refreshIntervalMs = files.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS;

@@ -21,7 +21,7 @@ export type {
 } from './client';
 /** The generated service types createClient takes, for helpers generic over services. */
 export type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-export { serverCredentials, channelCredentials } from './credentials';
+export { serverCredentials, channelCredentials, transportOfConfig } from './credentials';
 export type {
   TransportOptions,
   ClientTransportOptions,
@@ -47,7 +47,15 @@ export type { KitLogger } from './logger';
 export { installShutdownHandlers } from './shutdown';
 export type { ShutdownReason, ShutdownSignalOptions } from './shutdown';
 export { runService } from './service-runtime';
-export type { RunningService, ServiceContext, ServiceRuntimeOptions } from './service-runtime';
+export type {
+  RunningService,
+  ServiceAuditSink,
+  ServiceContext,
+  ServiceRuntimeOptions,
+} from './service-runtime';
+export { AUDIT_SPOOL_FILE, denialRecord } from './service-audit';
+export { createGrpcAuditTransport } from './audit-transport';
+export type { GrpcAuditTransportOptions } from './audit-transport';
 export { runServiceProcess, CONFIG_ERROR_EXIT_CODE } from './service-process';
 export { guardUnhandledRejections, UNHANDLED_REJECTIONS_METRIC } from './rejection-guard';
 export type { RejectionGuard, RejectionGuardOptions } from './rejection-guard';

@@ -29,7 +29,13 @@ export {
 export type { ForwardedClientCertElement } from './forwarded-client-cert';
 export { PERMISSIONS, grantCovers } from './permissions';
 export type { Permission } from './permissions';
-export { PolicyValidationError, loadPolicyFile, parsePolicy } from './policy';
+export {
+  DENY_ALL_POLICY_SOURCE,
+  PolicyValidationError,
+  loadPolicyFile,
+  loadServicePolicy,
+  parsePolicy,
+} from './policy';
 export type { Policy, PolicyBinding, PolicyIssue } from './policy';
 export { bindingMatch, createAuthorizer } from './authorizer';
 export type { Authorizer, Decision, ResourceRef } from './authorizer';

@@ -2,7 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@verdict/errors';
-import { loadPolicyFile, parsePolicy, PolicyValidationError } from './policy';
+import { createAuthorizer } from './authorizer';
+import {
+  DENY_ALL_POLICY_SOURCE,
+  loadPolicyFile,
+  loadServicePolicy,
+  parsePolicy,
+  PolicyValidationError,
+} from './policy';
+import { servicePrincipal } from './principal';
 
 const EXAMPLE = `roles:
   model-reader: [model:read]
@@ -146,6 +154,27 @@ bindings:
       await expect(loadPolicyFile(bad)).rejects.toThrow(
         `${bad}: roles (line 1): expected a mapping from role names to lists of permissions, got an empty list`,
       );
+    });
+  });
+  describe('loadServicePolicy', () => {
+    it('without a file denies every permission to every principal', async () => {
+      const policy = await loadServicePolicy(undefined);
+      const authorizer = createAuthorizer(policy);
+      const admin = servicePrincipal('spiffe://verdict.local/ns/default/sa/admin');
+      expect(policy.source).toBe(DENY_ALL_POLICY_SOURCE);
+      expect(authorizer.authorize(admin, 'model:read', { anyTeam: true }).allowed).toBe(false);
+      expect(authorizer.authorize(admin, 'model:read', { team: 'team-a' }).allowed).toBe(false);
+    });
+
+    it('with a file reads that file', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'verdict-policy-service-'));
+      try {
+        const file = join(dir, 'policy.yaml');
+        await writeFile(file, EXAMPLE);
+        expect((await loadServicePolicy(file)).source).toBe(file);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });

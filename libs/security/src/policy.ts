@@ -107,6 +107,20 @@ export async function loadPolicyFile(path: string): Promise<Policy> {
   return parsePolicy(await readFile(path, 'utf8'), path);
 }
 
+/** Where {@link loadServicePolicy}'s built-in policy says it came from, in decisions and errors. */
+export const DENY_ALL_POLICY_SOURCE = 'built-in deny-all policy';
+
+/**
+ * The policy a service runs under: its policy file, or without one a policy with no bindings,
+ * so that nothing but the methods that need no permission (health, reflection) answers. A
+ * service is closed until someone writes down who may call it.
+ */
+export async function loadServicePolicy(file: string | undefined): Promise<Policy> {
+  return file === undefined
+    ? parsePolicy('roles: {}\nbindings: []\n', DENY_ALL_POLICY_SOURCE)
+    : loadPolicyFile(file);
+}
+
 function toPolicyIssues(
   issue: z.core.$ZodIssue,
   data: unknown,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runService, type ClientTransportOptions, type RunningService } from '@verdict/grpc-kit';
 import { AUDIT_PERMISSIONS, initDevPki, type DevPki } from '@verdict/security';
-import { setupAudit } from '../audit-service';
+import { setupAudit } from '../service';
 import { configSchema } from '../config';
 
 const POLICY = `

@@ -6,7 +6,7 @@ import { runService, type RunningService } from '@verdict/grpc-kit';
 import { buildMlp } from '@verdict/model-zoo';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
 import { readConfig } from '../../../registry/src/config';
-import { createRegistryService } from '../../../registry/src/registry-service';
+import { setupRegistry } from '../../../registry/src/service';
 import { createServiceTestBed, type ServiceTestBed } from '../testing/service-test-bed';
 import { modelCommand, type ModelFlags } from './model';
 
@@ -18,7 +18,7 @@ bindings:
     roles: [admin]
 `;
 
-/** A real registry over mutual TLS (as registry-service.spec.ts starts it), driven by the CLI. */
+/** A real registry over mutual TLS (as the registry's service.spec.ts starts it), driven by the CLI. */
 describe('verdict model', () => {
   let bed: ServiceTestBed;
   let dir: string;
@@ -34,13 +34,11 @@ describe('verdict model', () => {
     bed = await createServiceTestBed('verdict-cli-model-', POLICY);
     ({ dir, pkiDir } = bed);
     const config = readConfig({ ...bed.serviceEnv, VERDICT_REGISTRY_CHUNK_BYTES: '4096' });
-    const registry = createRegistryService();
     service = await runService({
       name: 'registry',
       config,
       permissions: REGISTRY_PERMISSIONS,
-      setup: registry.setup,
-      onDenied: registry.onDenied,
+      setup: setupRegistry,
     });
     address = `127.0.0.1:${service.grpcPort}`;
     const write = async (name: 'v1' | 'v2' | 'junk', bytes: Uint8Array) => {

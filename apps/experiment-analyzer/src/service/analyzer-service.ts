@@ -1,23 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  createAuditSink,
-  createGrpcAuditTransport,
-  type AuditSink,
-  type AuditTransport,
-} from '@verdict/audit-client';
-import { UnavailableError } from '@verdict/errors';
-import type { ClientTransportOptions, DenialEvent, ServiceContext } from '@verdict/grpc-kit';
-import { auditV1, driftV1, experimentsV1 } from '@verdict/proto';
-import {
-  createAuthorizer,
-  loadPolicyFile,
-  parsePolicy,
-  servicePrincipal,
-  serviceSpiffeId,
-  spiffeIdFromCertificate,
-} from '@verdict/security';
+import type { ServiceContext } from '@verdict/grpc-kit';
+import { driftV1, experimentsV1 } from '@verdict/proto';
+import { servicePrincipal, serviceSpiffeId, spiffeIdFromCertificate } from '@verdict/security';
 import { openStore, serviceStoreConfig, type Store } from '@verdict/store';
 import type { Config } from '../config';
 import { createDashboardSource, startDashboard, type Dashboard } from '../dashboard';
@@ -33,8 +18,6 @@ import { createExperimentHandlers, createIngestHandlers, createRoutingHandlers }
 import { INGEST_DEFAULTS } from '../ingest';
 import type { EvaluatePolicy, IngestPort, ResultsPort } from './stats-contract';
 
-/** How long stopping waits for queued audit records to reach the audit service. */
-const AUDIT_FLUSH_ON_STOP_MS = 5000;
 /** Wait before watching the table again after the store failed a watch. */
 const WATCH_RETRY_MS = 1000;
 
@@ -50,178 +33,143 @@ export interface StatsModules {
   evaluatePolicy: EvaluatePolicy;
 }
 
-/** The analyzer's setup step and denial hook for runServiceProcess. */
-export interface AnalyzerService {
-  setup(context: ServiceContext<Config>): Promise<{ stop: () => Promise<void> }>;
-  /** Audits calls refused before they reach the analyzer (by the per-method check). */
-  onDenied(event: DenialEvent): void;
-}
-
-/** Options of {@link createAnalyzerService}. */
-export interface AnalyzerServiceOptions {
+/** Options of {@link setupAnalyzer}. */
+export interface AnalyzerOptions {
   /** The statistics modules; without them GetResults and IngestService answer UNIMPLEMENTED and no policy runs. */
   stats?: StatsModules;
   /** @default () => new Date() */
   now?: () => Date;
-  /** Audit sink to record through (tests pass an in-memory one); default: the audit service from the configuration, spooled. */
-  audit?: AuditSink;
 }
 
-/** Wires store, audit, routing tables, experiments, statistics and the decision loop. */
-export function createAnalyzerService(options: AnalyzerServiceOptions = {}): AnalyzerService {
-  let audit: AuditSink | undefined;
+/**
+ * The analyzer's setup step for runServiceProcess: wires store, routing tables, experiments,
+ * statistics, the decision loop, drift and the dashboard, and adds their services.
+ */
+export async function setupAnalyzer(
+  { config, server, logger, metrics, clientTransport, authorizer, audit }: ServiceContext<Config>,
+  options: AnalyzerOptions = {},
+): Promise<{ stop: () => Promise<void> }> {
   const now = options.now ?? (() => new Date());
-  return {
-    onDenied(event) {
-      audit?.record({
-        actor: event.principal.id,
-        action: 'authz.deny',
-        resource: event.method,
-        outcome: auditV1.Outcome.DENIED,
-        details: { reason: event.reason },
-      });
-    },
-    async setup({ config, server, logger, metrics }) {
-      const store = await openStore(serviceStoreConfig(config));
-      const transport = auditTransport(config);
-      audit =
-        options.audit ??
-        (await createAuditSink({
-          transport,
-          spoolFile: join(config.dataDir, 'audit-spool'),
-          logger,
-          metrics,
-        }));
-      const policy =
-        config.policyFile === undefined
-          ? parsePolicy('roles: {}\nbindings: []\n', 'built-in deny-all policy')
-          : await loadPolicyFile(config.policyFile);
-      const registry: ModelRegistry | undefined =
-        config.registry.address === undefined
-          ? undefined
-          : createRegistryClient({
-              address: config.registry.address,
-              transport: clientTransport(config),
-            });
-      // Ingest looks experiments up synchronously per event: it reads this cache, refreshed on
-      // every routing-table change (every experiment change makes one).
-      const analyzerMetrics = createAnalyzerMetrics(metrics);
-      const cache = new Map<string, experimentsV1.Experiment>();
-      const experimentsRef: { all?: () => Promise<experimentsV1.Experiment[]> } = {};
-      const tables = createRoutingTables({
-        store,
-        pools: config.pools,
-        experiments: () => experimentsRef.all!(),
-        now,
-        ...(registry === undefined
-          ? {}
-          : {
-              resolveAlias: (model: string, alias: string) => registry.resolveAlias(model, alias),
-            }),
-      });
-      const experiments = createExperiments({
-        store,
-        access: createAccess(createAuthorizer(policy), audit),
-        pools: config.pools,
-        tables,
-        ...(registry === undefined ? {} : { registry }),
-        now,
-        onDecision: (decision) => analyzerMetrics.decision(decision),
-      });
-      experimentsRef.all = async () => {
-        const all = await experiments.stored.all();
-        cache.clear();
-        for (const experiment of all) cache.set(experiment.id, experiment);
-        analyzerMetrics.experiments(all);
-        return all;
-      };
-      const table = await tables.rebuild(true);
-      analyzerMetrics.tableVersion(table.version);
-      logger.info(
-        { table_version: String(table.version), experiments: cache.size },
-        'routing table ready',
-      );
-      const refresh = new AbortController();
-      void (async () => {
-        // Other replicas' changes reach this one's ingest cache through their table versions.
-        let seen = table.version;
-        while (!refresh.signal.aborted) {
-          try {
-            for await (const newer of tables.watch(seen, refresh.signal)) {
-              seen = newer.version;
-              analyzerMetrics.tableVersion(newer.version);
-              await experimentsRef.all!();
-            }
-          } catch (error) {
-            logger.warn({ error: String(error) }, 'routing table watch failed; watching again');
-            await delay(WATCH_RETRY_MS, undefined, { signal: refresh.signal }).catch(
-              () => undefined,
-            );
-          }
-        }
-      })();
-
-      // Follows registry alias moves and repairs a table a failed change left behind.
-      const refreshTimer = setInterval(() => {
-        tables
-          .rebuild(true)
-          .catch((error: unknown) =>
-            logger.warn({ error: String(error) }, 'routing table refresh failed'),
-          );
-      }, config.tables.refreshMs);
-      refreshTimer.unref();
-
-      const stats = options.stats;
-      const ingest = stats?.createIngest({ store, experiment: (id) => cache.get(id), now, logger });
-      const results = stats?.createResultsReader(store, { now });
-      let loop: DecisionLoop | undefined;
-      if (stats !== undefined && results !== undefined) {
-        loop = createDecisionLoop({
-          experiments,
-          results,
-          evaluate: stats.evaluatePolicy,
-          store,
-          actor: analyzerActor(config),
-          tickMs: config.decision.tickMs,
-          canMoveAlias: registry !== undefined,
-          logger,
-          now,
+  const store = await openStore(serviceStoreConfig(config));
+  const registry: ModelRegistry | undefined =
+    config.registry.address === undefined
+      ? undefined
+      : createRegistryClient({
+          address: config.registry.address,
+          transport: clientTransport,
         });
-        loop.start();
+  // Ingest looks experiments up synchronously per event: it reads this cache, refreshed on
+  // every routing-table change (every experiment change makes one).
+  const analyzerMetrics = createAnalyzerMetrics(metrics);
+  const cache = new Map<string, experimentsV1.Experiment>();
+  const experimentsRef: { all?: () => Promise<experimentsV1.Experiment[]> } = {};
+  const tables = createRoutingTables({
+    store,
+    pools: config.pools,
+    experiments: () => experimentsRef.all!(),
+    now,
+    ...(registry === undefined
+      ? {}
+      : {
+          resolveAlias: (model: string, alias: string) => registry.resolveAlias(model, alias),
+        }),
+  });
+  const experiments = createExperiments({
+    store,
+    access: createAccess(authorizer, audit),
+    pools: config.pools,
+    tables,
+    ...(registry === undefined ? {} : { registry }),
+    now,
+    onDecision: (decision) => analyzerMetrics.decision(decision),
+  });
+  experimentsRef.all = async () => {
+    const all = await experiments.stored.all();
+    cache.clear();
+    for (const experiment of all) cache.set(experiment.id, experiment);
+    analyzerMetrics.experiments(all);
+    return all;
+  };
+  const table = await tables.rebuild(true);
+  analyzerMetrics.tableVersion(table.version);
+  logger.info(
+    { table_version: String(table.version), experiments: cache.size },
+    'routing table ready',
+  );
+  const refresh = new AbortController();
+  void (async () => {
+    // Other replicas' changes reach this one's ingest cache through their table versions.
+    let seen = table.version;
+    while (!refresh.signal.aborted) {
+      try {
+        for await (const newer of tables.watch(seen, refresh.signal)) {
+          seen = newer.version;
+          analyzerMetrics.tableVersion(newer.version);
+          await experimentsRef.all!();
+        }
+      } catch (error) {
+        logger.warn({ error: String(error) }, 'routing table watch failed; watching again');
+        await delay(WATCH_RETRY_MS, undefined, { signal: refresh.signal }).catch(() => undefined);
       }
-      const drift = createDriftService({
-        store,
-        audit,
-        actor: analyzerActor(config).principal.id,
-        metrics,
-        logger,
-        triggers: retrainingTriggers(config.drift, store),
-        settings: driftSettings(config.drift),
-      });
-      server.add(driftV1.DriftService, drift.impl);
-      const dashboard = await openDashboard(config, logger, {
-        experiments: experiments.stored,
-        results,
-        drift,
-        psiThreshold: config.drift.psiThreshold,
-      });
-      server.add(experimentsV1.ExperimentService, createExperimentHandlers(experiments, results));
-      server.add(experimentsV1.RoutingService, createRoutingHandlers(tables));
-      server.add(experimentsV1.IngestService, createIngestHandlers(ingest));
-      return {
-        async stop() {
-          await dashboard?.stop();
-          clearInterval(refreshTimer);
-          refresh.abort();
-          await loop?.stop();
-          await ingest?.close();
-          registry?.close();
-          // Without an audit service nothing can be flushed; the spool keeps the records.
-          await audit?.close(config.audit.address === undefined ? 0 : AUDIT_FLUSH_ON_STOP_MS);
-          (transport as { close?: () => void }).close?.();
-          await store.close();
-        },
-      };
+    }
+  })();
+
+  // Follows registry alias moves and repairs a table a failed change left behind.
+  const refreshTimer = setInterval(() => {
+    tables
+      .rebuild(true)
+      .catch((error: unknown) =>
+        logger.warn({ error: String(error) }, 'routing table refresh failed'),
+      );
+  }, config.tables.refreshMs);
+  refreshTimer.unref();
+
+  const stats = options.stats;
+  const ingest = stats?.createIngest({ store, experiment: (id) => cache.get(id), now, logger });
+  const results = stats?.createResultsReader(store, { now });
+  let loop: DecisionLoop | undefined;
+  if (stats !== undefined && results !== undefined) {
+    loop = createDecisionLoop({
+      experiments,
+      results,
+      evaluate: stats.evaluatePolicy,
+      store,
+      actor: analyzerActor(config),
+      tickMs: config.decision.tickMs,
+      canMoveAlias: registry !== undefined,
+      logger,
+      now,
+    });
+    loop.start();
+  }
+  const drift = createDriftService({
+    store,
+    audit,
+    actor: analyzerActor(config).principal.id,
+    metrics,
+    logger,
+    triggers: retrainingTriggers(config.drift, store),
+    settings: driftSettings(config.drift),
+  });
+  server.add(driftV1.DriftService, drift.impl);
+  const dashboard = await openDashboard(config, logger, {
+    experiments: experiments.stored,
+    results,
+    drift,
+    psiThreshold: config.drift.psiThreshold,
+  });
+  server.add(experimentsV1.ExperimentService, createExperimentHandlers(experiments, results));
+  server.add(experimentsV1.RoutingService, createRoutingHandlers(tables));
+  server.add(experimentsV1.IngestService, createIngestHandlers(ingest));
+  return {
+    async stop() {
+      await dashboard?.stop();
+      clearInterval(refreshTimer);
+      refresh.abort();
+      await loop?.stop();
+      await ingest?.close();
+      registry?.close();
+      await store.close();
     },
   };
 }
@@ -268,23 +216,4 @@ function analyzerActor(config: Config): Actor {
     ),
     traceId: '',
   };
-}
-
-function clientTransport(config: Config): ClientTransportOptions {
-  const { mode, caFile, certFile, keyFile } = config.tls;
-  return mode === 'mesh'
-    ? { mode: 'mesh' }
-    : { mode: 'mtls', caFile: caFile!, certFile: certFile!, keyFile: keyFile! };
-}
-
-function auditTransport(config: Config): AuditTransport {
-  const address = config.audit.address;
-  if (address === undefined) {
-    // Records are kept in the spool, never dropped, until an audit address is configured.
-    return {
-      append: () =>
-        Promise.reject(new UnavailableError('no audit address configured (VERDICT_AUDIT_ADDRESS)')),
-    };
-  }
-  return createGrpcAuditTransport({ address, transport: clientTransport(config) });
 }

@@ -9,7 +9,7 @@ import { experimentsV1 } from '@verdict/proto';
 import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
 import { readConfig } from '../config';
-import { createAnalyzerService, type StatsModules } from '../service/analyzer-service';
+import { setupAnalyzer, type StatsModules } from '../service/analyzer-service';
 import { STATS_MODULES } from '../service/stats-modules';
 
 const { ExperimentKind, VariantRole, MetricType, MetricDirection } = experimentsV1;
@@ -72,17 +72,16 @@ export async function startAnalyzerFixture(
     ...options.env,
   });
   const audit = createMemoryAuditSink();
-  const analyzer = createAnalyzerService({
-    audit,
-    stats: options.stats ?? STATS_MODULES,
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
   const service = await runService({
     name: 'experiment-analyzer',
     config,
     permissions: EXPERIMENTS_PERMISSIONS,
-    setup: analyzer.setup,
-    onDenied: analyzer.onDenied,
+    auditSink: audit,
+    setup: (context) =>
+      setupAnalyzer(context, {
+        stats: options.stats ?? STATS_MODULES,
+        ...(options.now === undefined ? {} : { now: options.now }),
+      }),
   });
   const address = `127.0.0.1:${service.grpcPort}`;
   const clients: { close(): void }[] = [];

@@ -13,7 +13,7 @@ import { inference } from '@verdict/proto';
 import { INFERENCE_PERMISSIONS, initDevPki, type DevPki } from '@verdict/security';
 import { configSchema } from '../config';
 import type { ModelManager } from '../repository/model-manager';
-import { setupModelServer } from '../model-server';
+import { setupModelServer } from '../service';
 
 const POLICY = `
 roles:

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { Code, UnavailableError, UnimplementedError } from '@verdict/errors';
-import type { CallContext, CallOptions, RawServiceImpl } from '@verdict/grpc-kit';
+import { Code, UnavailableError } from '@verdict/errors';
+import type { CallContext, CallOptions } from '@verdict/grpc-kit';
 import { inference } from '@verdict/proto';
 import {
   defaultVariantFor,
@@ -47,8 +47,6 @@ export interface InferenceRouterOptions {
   defaultTimeoutMs?: number;
   /** Requests of one ModelStreamInfer stream forwarded at once; answers keep request order. @default 64 */
   maxStreamInFlight?: number;
-  /** Reported by ServerMetadata. @default '0.1.0' */
-  version?: string;
 }
 
 /** What a request is forwarded with, whichever variant it goes to. */
@@ -95,43 +93,6 @@ export class InferenceRouter {
     const now = Date.now();
     for (const pool of state.pools.values()) if (pool.healthy(now)) return true;
     return false;
-  }
-
-  /** The service implementation to register with `server.addRaw`. */
-  service(): RawServiceImpl<(typeof inference.GRPCInferenceService)['method']> {
-    const encode = <S extends Parameters<typeof create>[0]>(schema: S, init: object) =>
-      Buffer.from(toBinary(schema, create(schema, init as never)));
-    return {
-      serverLive: async () => encode(inference.ServerLiveResponseSchema, { live: true }),
-      serverReady: async () => encode(inference.ServerReadyResponseSchema, { ready: this.ready() }),
-      serverMetadata: async () =>
-        encode(inference.ServerMetadataResponseSchema, {
-          name: 'verdict-router',
-          version: this.options.version ?? '0.1.0',
-          extensions: [],
-        }),
-      modelReady: (request, context) => this.forwardModelCall('modelReady', request, context),
-      modelMetadata: (request, context) => this.forwardModelCall('modelMetadata', request, context),
-      modelConfig: (request, context) => this.forwardModelCall('modelConfig', request, context),
-      modelInfer: async (request, context) => {
-        const outcome = await this.infer(request, context);
-        if (outcome.error !== undefined) throw outcome.error;
-        return outcome.response!;
-      },
-      modelStreamInfer: (requests, context) => this.streamInfer(requests, context),
-      modelStatistics: async () => {
-        throw new UnimplementedError('ModelStatistics on the router (ask a model server)');
-      },
-      repositoryIndex: async () => {
-        throw new UnimplementedError('RepositoryIndex on the router (ask a model server)');
-      },
-      repositoryModelLoad: async () => {
-        throw new UnimplementedError('RepositoryModelLoad on the router (ask a model server)');
-      },
-      repositoryModelUnload: async () => {
-        throw new UnimplementedError('RepositoryModelUnload on the router (ask a model server)');
-      },
-    };
   }
 
   /**
@@ -303,7 +264,7 @@ export class InferenceRouter {
    * ModelReady, ModelMetadata, ModelConfig: to the variant a request without a unit gets
    * outside experiments. A version the caller names is kept; otherwise the variant's is set.
    */
-  private async forwardModelCall(
+  async forwardModelCall(
     method: ForwardedMethod,
     request: Buffer,
     context: CallContext,
@@ -335,10 +296,7 @@ export class InferenceRouter {
    * becomes an error message on the stream, which stays open. The trailers name the last
    * request's experiment and variant.
    */
-  private async *streamInfer(
-    requests: AsyncIterable<Buffer>,
-    context: CallContext,
-  ): AsyncIterable<Buffer> {
+  async *streamInfer(requests: AsyncIterable<Buffer>, context: CallContext): AsyncIterable<Buffer> {
     const queue: Array<Promise<Buffer>> = [];
     let finished = false;
     let readError: unknown;

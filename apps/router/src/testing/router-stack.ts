@@ -17,7 +17,7 @@ import { experimentsV1, health, inference } from '@verdict/proto';
 import { devPolicyYaml, INFERENCE_PERMISSIONS, initDevPki, type DevPki } from '@verdict/security';
 import { configSchema } from '../config';
 import type { InferenceRouter } from '../routing/inference-router';
-import { setupRouter } from '../router-service';
+import { setupRouter } from '../service';
 import type { RouterStateHolder } from '../table/router-state';
 
 const APP_ROOT = join(__dirname, '..', '..');
