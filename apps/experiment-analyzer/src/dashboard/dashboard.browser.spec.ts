@@ -2,11 +2,17 @@
  * The dashboard in a real browser: headless Chromium (Debian's `chromium`, driven by
  * playwright-core) loads the page of a running experiment over mTLS, and the test reads back
  * what uPlot plotted. Without Chromium this test fails and says how to install it.
+ *
+ * The experiment is `npm run demo`'s, simulated: two minutes of traffic (10,000 requests, their
+ * outcomes and shadow comparisons, stamped over two minutes of event time ending now) go through
+ * the analyzer's real ingest with its production windows (one hour, ten-second fine windows) and
+ * are read back by the real results reader. With `VERDICT_UPDATE_SCREENSHOT=1` the test also
+ * writes its screenshot to docs/images/dashboard-demo.png, the README's picture.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { initDevPki, type DevPki } from '@verdict/security';
@@ -15,6 +21,11 @@ import { startDashboard, type Dashboard } from './index';
 import { recordExperiment, type RecordedExperiment } from './testing/recorded-experiment';
 
 const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+/** The README's screenshot, rewritten when VERDICT_UPDATE_SCREENSHOT=1. */
+const DOCS_SCREENSHOT = resolve(__dirname, '../../../../docs/images/dashboard-demo.png');
 
 /** What a uPlot chart holds: series labels and their values (x first). */
 /** Waits until the page has completed `count` refreshes of its data. */
@@ -50,7 +61,13 @@ describe('dashboard in headless Chromium', () => {
     }
     dir = await mkdtemp(join(tmpdir(), 'verdict-dashboard-browser-'));
     pki = await initDevPki({ dir: join(dir, 'pki') });
-    recorded = await recordExperiment({ logger, requests: 20_000 });
+    recorded = await recordExperiment({
+      logger,
+      requests: 10_000,
+      durationMs: 2 * MINUTE,
+      windowMs: HOUR,
+      driftWindowMs: 10 * SECOND,
+    });
     const server = pki.services['experiment-analyzer'];
     dashboard = await startDashboard({
       port: 0,
@@ -82,7 +99,7 @@ describe('dashboard in headless Chromium', () => {
     });
   }
 
-  it('plots data points for every variant, updates live, and renders a non-blank page', async () => {
+  it('plots a two-minute demo at ten-second points for every variant, with latency in ms, updates live, and renders a non-blank page', async () => {
     const context = await certificateContext();
     const page = await context.newPage();
     const pageErrors: string[] = [];
@@ -134,12 +151,28 @@ describe('dashboard in headless Chromium', () => {
     const lastOf = (label: string) => primary.data[primary.labels.indexOf(label)].at(-1)!;
     expect(lastOf('treatment')!).toBeGreaterThan(lastOf('control')!);
 
+    // The series answers at the ingest's fine resolution, not one point per hour window.
+    const stepMs = await page.evaluate(
+      () =>
+        (globalThis as unknown as { verdictDashboard: { timeseries: { stepMs: number } } })
+          .verdictDashboard.timeseries.stepMs,
+    );
+    expect(stepMs).toBe(10 * SECOND);
+
     expect(await page.locator('#decisions tbody tr').count()).toBe(5);
     expect(await page.locator('#guardrails tbody tr').count()).toBe(2);
+    // Latency p99 (kept in µs) is written in milliseconds, in the guardrails and shadow tables.
+    const latencyRow = page.locator('#guardrails tbody tr', { hasText: 'latency p99' });
+    const latencyCells = await latencyRow.locator('td').allTextContents();
+    expect(latencyCells[1]).toMatch(/^\d[\d,.]* ms$/);
+    expect(latencyCells[2]).toMatch(/^\d[\d,.]* ms$/);
+    expect(await page.locator('#shadows tbody td').nth(4).textContent()).toMatch(/ ms \[/);
+    expect(await page.locator('main').textContent()).not.toMatch(/\de[+-]\d/);
     expect(await page.locator('#drift-summary').textContent()).toContain('drifted: length');
 
     const screenshot = join(dir, 'experiment.png');
     await page.screenshot({ path: screenshot, fullPage: true });
+    if (process.env.VERDICT_UPDATE_SCREENSHOT === '1') await copyFile(screenshot, DOCS_SCREENSHOT);
     const png = PNG.sync.read(await readFile(screenshot));
     const colours = new Set<number>();
     for (let i = 0; i < png.data.length; i += 4) {

@@ -88,12 +88,13 @@
           axes: [
             {},
             {
+              label: options.yLabel,
               values: function (_u, ticks) {
                 return ticks.map(function (tick) {
                   return (options.format || c.number)(tick);
                 });
               },
-              size: 70,
+              size: 80,
             },
           ],
           series: [{ label: 'time' }].concat(
@@ -104,6 +105,9 @@
                 width: s.width === undefined ? 2 : s.width,
                 dash: s.dash,
                 paths: s.paths,
+                // A step with no traffic has no value; the line carries on across it rather
+                // than breaking into pieces.
+                spanGaps: true,
                 points: s.marked
                   ? {
                       show: true,

@@ -86,8 +86,18 @@
   function number(value, digits) {
     if (value === null || value === undefined || !isFinite(value)) return '–';
     var abs = Math.abs(value);
-    if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return value.toExponential(2);
+    // Exponents only where grouping digits stops helping a reader (1.14e+6 reads as a typo).
+    if (abs !== 0 && (abs >= 1e15 || abs < 1e-4)) return value.toExponential(2);
     return value.toLocaleString('en', { maximumFractionDigits: digits === undefined ? 4 : digits });
+  }
+
+  /** A latency given in microseconds (as the analyzer keeps it), written in milliseconds. */
+  function latency(us) {
+    if (us === null || us === undefined || !isFinite(us)) return '–';
+    var ms = us / 1000;
+    var abs = Math.abs(ms);
+    var digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
+    return ms.toLocaleString('en', { maximumFractionDigits: digits }) + ' ms';
   }
 
   function percent(value, digits) {
@@ -134,8 +144,11 @@
       : undefined;
   }
 
+  /** How values of a metric are written: binary as a percentage, latency in ms, else plain. */
   function formatterFor(spec) {
-    return spec && spec.type === 'binary' ? percent : number;
+    if (spec && spec.type === 'binary') return percent;
+    if (spec && spec.type === 'latency') return latency;
+    return number;
   }
 
   window.verdictCommon = {
@@ -145,6 +158,7 @@
     el: el,
     fillTable: fillTable,
     number: number,
+    latency: latency,
     percent: percent,
     count: count,
     interval: interval,

@@ -176,7 +176,28 @@
     );
   }
 
-  function renderDecisions(decisions) {
+  /** A duration given in hours, in the unit a person would say it in ("2 min", "3.5 h"). */
+  function duration(hours) {
+    if (hours === null || hours === undefined || !isFinite(hours)) return '–';
+    var seconds = hours * 3600;
+    if (seconds < 120) return c.number(seconds, 0) + ' s';
+    if (seconds < 7200) return c.number(seconds / 60, 0) + ' min';
+    if (hours < 72) return c.number(hours, 1) + ' h';
+    return c.number(hours / 24, 1) + ' d';
+  }
+
+  /** A decision's number written by what its name says it is (a share, a p-value, hours). */
+  function decisionNumber(name, value, primary) {
+    if (name === 'p_value') return c.pValue(value);
+    if (/_mean$/.test(name)) return formatterFor(primary)(value);
+    if (/(^|_|\.)(lift|weight|rate|chance)/.test(name)) return c.percent(value);
+    if (/_hours$/.test(name)) return duration(value);
+    if (/(^|_)n$|sample_size$/.test(name)) return c.count(value);
+    return c.number(value);
+  }
+
+  /** `primary`: the experiment's primary metric, the one the decisions' means are of. */
+  function renderDecisions(decisions, primary) {
     c.fillTable(
       document.getElementById('decisions'),
       ['Time', 'Action', 'Variant', 'Reason', 'Numbers', 'Applied', 'By', 'Versions'],
@@ -184,7 +205,11 @@
         var numbers = Object.keys(d.numbers)
           .sort()
           .map(function (k) {
-            return k + ' = ' + c.number(d.numbers[k]);
+            return (
+              k.replace(/_hours$/, '').replace(/_/g, ' ') +
+              ' ' +
+              decisionNumber(k, d.numbers[k], primary)
+            );
           })
           .join(', ');
         return [
@@ -213,7 +238,7 @@
         'Agreement [CI]',
         'Mean |diff| [CI]',
         'Max |diff|',
-        'Latency diff µs [CI]',
+        'Latency diff [CI]',
         'Shadow errors',
       ],
       r.shadows.map(function (s) {
@@ -223,11 +248,7 @@
           c.percent(s.agreementRate) + ' ' + c.interval(s.agreementCi, c.percent),
           c.number(s.meanAbsDiff) + ' ' + c.interval(s.meanAbsDiffCi, c.number),
           c.number(s.maxAbsDiff),
-          c.number(s.meanLatencyDiffUs, 0) +
-            ' ' +
-            c.interval(s.latencyDiffCi, function (v) {
-              return c.number(v, 0);
-            }),
+          c.latency(s.meanLatencyDiffUs) + ' ' + c.interval(s.latencyDiffCi, c.latency),
           c.percent(s.shadowErrorRate),
         ];
       }),

@@ -40,6 +40,7 @@
         format: function (v) {
           return c.percent(v, 0);
         },
+        yLabel: 'share of requests',
         empty: 'No traffic yet.',
       },
     );
@@ -53,6 +54,9 @@
       }, []),
       {
         format: formatterFor(spec),
+        yLabel: spec
+          ? spec.name + (spec.type === 'latency' ? ' p' + spec.percentile + ' (ms)' : '')
+          : '',
         bands: bands,
         empty: 'No observations of ' + (spec ? spec.name : 'the primary metric') + ' yet.',
       },
@@ -68,6 +72,7 @@
       {
         range: [0, 1],
         format: c.percent,
+        yLabel: 'agreement with primary',
         bands: shadowBands,
         empty: 'No shadow variant or no comparisons yet.',
       },
@@ -120,6 +125,7 @@
       });
     }
     chart('plot-drift', drift.times, series, {
+      yLabel: 'PSI',
       empty: 'No drift windows for ' + drift.model + ' yet.',
     });
     var last = drift.times.length - 1;
@@ -217,7 +223,7 @@
         if (all[3].body) {
           state.decisions = all[3].body.decisions;
           attempt(failures, 'decisions', function () {
-            tables.decisions(state.decisions);
+            tables.decisions(state.decisions, state.experiment && state.experiment.primaryMetric);
           });
         }
         if (all[4].body) {

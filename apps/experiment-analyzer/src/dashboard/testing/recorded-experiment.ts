@@ -26,6 +26,8 @@ export interface RecordedExperimentOptions {
   readonly windowMs?: number;
   /** @default Date.now() */
   readonly nowMs?: number;
+  /** Time between two drift windows of the model's inputs. @default 2 minutes */
+  readonly driftWindowMs?: number;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
 
@@ -235,7 +237,7 @@ export async function recordExperiment(
     );
   }
 
-  const drift = driftPoints(startMs, nowMs);
+  const drift = driftPoints(startMs, nowMs, options.driftWindowMs ?? 2 * MINUTE);
   const source: DashboardSource = {
     listExperiments: async () => [experiment],
     experiment: async (id) => (id === experiment.id ? experiment : undefined),
@@ -259,10 +261,10 @@ export async function recordExperiment(
 }
 
 /**
- * PSI of three input features, a window of 500 rows every two minutes; `length` drifts by half
- * a standard deviation in the second half.
+ * PSI of three input features, a window of 500 rows every `everyMs`; `length` drifts by half a
+ * standard deviation in the second half.
  */
-function driftPoints(startMs: number, endMs: number): DriftPoint[] {
+function driftPoints(startMs: number, endMs: number, everyMs: number): DriftPoint[] {
   const random = createRandom(11);
   const features = ['length', 'links', 'caps_ratio'];
   const draw = (shift: number) => Array.from({ length: 500 }, () => random.normal() + shift);
@@ -270,7 +272,7 @@ function driftPoints(startMs: number, endMs: number): DriftPoint[] {
   const edges = reference.map((values) => quantileEdges(values, 10));
   const referenceCounts = reference.map((values, f) => binCounts(values, edges[f]));
   const points: DriftPoint[] = [];
-  for (let t = startMs + 2 * MINUTE; t <= endMs; t += 2 * MINUTE) {
+  for (let t = startMs + everyMs; t <= endMs; t += everyMs) {
     const shifted = t > (startMs + endMs) / 2;
     features.forEach((feature, f) => {
       const current = binCounts(draw(shifted && feature === 'length' ? 0.5 : 0), edges[f]);
