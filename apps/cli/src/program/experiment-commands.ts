@@ -1,11 +1,10 @@
-import type { Command } from 'commander';
 import { experimentCommand } from '../commands/experiment';
 import type { ServiceName } from '../environment/service-addresses';
-import { connectionFlags, connectionOptions, repeatable, requireOptions } from './options';
-import { group, jsonOption, type Register } from './program';
+import { repeatable, requireOptions } from './options';
+import { forwardingSubcommand, group, type Register } from './program';
 
 /** `verdict experiment ...`: the experiment-analyzer; `replay` calls a model server. */
-export const registerExperimentCommands: Register = (program, { environment, choose }) => {
+export const registerExperimentCommands: Register = (program, context) => {
   const experiment = group(
     program,
     'experiment',
@@ -15,18 +14,7 @@ export const registerExperimentCommands: Register = (program, { environment, cho
     "\nExit codes: 0 done, 1 refused or failed (the service's message and status are printed), 2 bad usage.",
   );
   const sub = (name: string, description: string, service: ServiceName = 'experiment-analyzer') =>
-    connectionOptions(experiment.command(name), service)
-      .description(description)
-      .addOption(jsonOption())
-      .action((...args: unknown[]) => {
-        const command = args.at(-1) as Command;
-        choose(() =>
-          experimentCommand(
-            [name, ...command.args],
-            connectionFlags(environment, service, command.opts()),
-          ),
-        );
-      });
+    forwardingSubcommand(experiment, context, service, experimentCommand, name, description);
 
   sub(
     'create',

@@ -1,25 +1,13 @@
 import type { Command } from 'commander';
 import { modelCommand } from '../commands/model';
-import { connectionFlags, connectionOptions, requireOptions } from './options';
-import { group, jsonOption, type Register } from './program';
+import { requireOptions } from './options';
+import { forwardingSubcommand, group, type Register } from './program';
 
 /** `verdict model push|pull|list|show|versions|promote|history`: the registry (docs/registry.md). */
-export const registerModelCommands: Register = (program, { environment, choose }) => {
+export const registerModelCommands: Register = (program, context) => {
   const model = group(program, 'model', 'versioned models in the registry (docs/registry.md)');
-  /** A subcommand whose positionals and options go to `modelCommand`. */
   const sub = (name: string, description: string): Command =>
-    connectionOptions(model.command(name), 'registry')
-      .description(description)
-      .addOption(jsonOption())
-      .action((...args: unknown[]) => {
-        const command = args.at(-1) as Command;
-        choose(() =>
-          modelCommand(
-            [name, ...command.args],
-            connectionFlags(environment, 'registry', command.opts()),
-          ),
-        );
-      });
+    forwardingSubcommand(model, context, 'registry', modelCommand, name, description);
 
   requireOptions(
     sub(

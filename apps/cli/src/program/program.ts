@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import type { CommandResult } from '../commands/command';
 import type { CliEnvironment } from '../environment/cli-environment';
+import type { ServiceName } from '../environment/service-addresses';
+import { connectionFlags, connectionOptions } from './options';
 import { registerAuditCommands } from './audit-commands';
 import { registerExperimentCommands } from './experiment-commands';
 import { registerModelCommands } from './model-commands';
@@ -57,3 +59,29 @@ export function group(parent: Command, name: string, description: string): Comma
 /** `--json` for commands that can print proto JSON for scripts. */
 export const jsonOption = () =>
   new Option('--json', 'print proto JSON for scripts instead of tables');
+
+/** A command function that takes the subcommand's name and positionals, and its flags. */
+export type Forward = (args: string[], flags: Record<string, unknown>) => Promise<CommandResult>;
+
+/**
+ * A subcommand of `parent` that talks to `service`: `--address`, `--pki` and `--json`, and an
+ * action that hands `[name, ...positionals]` and the flags (with the environment's defaults) to `forward`.
+ */
+export function forwardingSubcommand(
+  parent: Command,
+  { environment, choose }: ProgramContext,
+  service: ServiceName,
+  forward: Forward,
+  name: string,
+  description: string,
+): Command {
+  return connectionOptions(parent.command(name), service)
+    .description(description)
+    .addOption(jsonOption())
+    .action((...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      choose(() =>
+        forward([name, ...command.args], connectionFlags(environment, service, command.opts())),
+      );
+    });
+}
