@@ -2,10 +2,10 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { InvalidArgumentError, UnimplementedError } from '@verdict/errors';
 import type { CallContext, ServiceImpl } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
-import type { Actor } from '../experiments/access';
-import type { Experiments } from '../experiments/experiments';
-import type { RoutingTables } from '../routing/routing-tables';
-import type { IngestPort, ResultsPort } from './stats-contract';
+import type { Actor } from './experiments/access';
+import type { Experiments } from './experiments/experiments';
+import type { RoutingTables } from './routing/routing-tables';
+import type { IngestPort, ResultsPort } from './service/stats-contract';
 
 // W3C traceparent: version-traceid-parentid-flags.
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;

@@ -1,7 +1,7 @@
 import { evaluatePolicy } from '../decisions';
 import { createIngest } from '../ingest';
 import { createResultsReader } from '../results';
-import type { StatsModules } from './analyzer-service';
+import type { StatsModules } from '../service';
 
 /** The analyzer's statistics half (src/ingest, src/results, src/decisions), as the service wires it. */
 export const STATS_MODULES: StatsModules = {

@@ -9,7 +9,7 @@ import { experimentsV1 } from '@verdict/proto';
 import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
 import { readConfig } from '../config';
-import { setupAnalyzer, type StatsModules } from '../service/analyzer-service';
+import { setupAnalyzer, type StatsModules } from '../service';
 import { STATS_MODULES } from '../service/stats-modules';
 
 const { ExperimentKind, VariantRole, MetricType, MetricDirection } = experimentsV1;
