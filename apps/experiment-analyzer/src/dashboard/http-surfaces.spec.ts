@@ -3,11 +3,10 @@
  * sockets: the dashboard (HTTPS, dev PKI) and the ops server. A request that made a handler's
  * promise reject unhandled would end the child, as it ended the analyzer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { launch, type LaunchedProcess } from '@verdict/process';
 import fc from 'fast-check';
 import { httpRequests, type HttpFuzzTarget } from './testing/http-fuzz';
 import { sendRaw, type RawAnswer } from './testing/raw-http';
@@ -23,22 +22,24 @@ const FIXTURE = join(__dirname, 'testing/http-surfaces-process.ts');
 /** Generated requests in all, split between the two servers. */
 const FUZZ_RUNS = { dashboard: 6000, ops: 4000 };
 
-/** The fixture's stderr so far: why it exited, when it did. */
-let fixtureStderr = '';
-
-function startSurfaces(pkiDir: string): Promise<{ child: ChildProcess; surfaces: Surfaces }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, pkiDir], {
+/** Starts the fixture and reads the addresses from its first line. */
+async function startSurfaces(
+  pkiDir: string,
+): Promise<{ child: LaunchedProcess; surfaces: Surfaces }> {
+  const isAddresses = (line: string) => line.startsWith('{"dashboard"');
+  const child = await launch({
+    name: 'http-surfaces',
+    entry: FIXTURE,
+    args: [pkiDir],
     cwd: PACKAGE_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready: { line: isAddresses, timeoutMs: 100_000 },
   });
-  child.stderr!.on('data', (chunk: Buffer) => (fixtureStderr += chunk.toString('utf8')));
-  return new Promise((resolvePromise, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolvePromise({ child, surfaces: JSON.parse(line) as Surfaces }));
-    child.once('exit', (code) =>
-      reject(new Error(`fixture exited (${code}) before listening: ${fixtureStderr}`)),
-    );
-  });
+  return { child, surfaces: JSON.parse(child.lines.find(isAddresses)!) as Surfaces };
+}
+
+/** Why the fixture ended, from its latest lines. */
+function exitReport(child: LaunchedProcess): string {
+  return `the fixture exited (${String(child.child.exitCode)}): ${child.lines.slice(-30).join('\n')}`;
 }
 
 function request(lines: readonly string[]): Buffer {
@@ -51,7 +52,7 @@ function finalStatus(answer: RawAnswer): number | undefined {
 
 describe('HTTP surfaces under malformed input (dashboard and ops server, child process)', () => {
   let dir: string;
-  let child: ChildProcess;
+  let child: LaunchedProcess;
   let surfaces: Surfaces;
 
   beforeAll(async () => {
@@ -60,16 +61,12 @@ describe('HTTP surfaces under malformed input (dashboard and ops server, child p
   }, 120_000);
 
   afterAll(async () => {
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await child?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   async function expectAlive(): Promise<void> {
-    expect(child.exitCode).toBeNull();
+    expect(child.running()).toBe(true);
     const dashboard = await sendRaw(
       surfaces.dashboard,
       request([
@@ -104,9 +101,7 @@ describe('HTTP surfaces under malformed input (dashboard and ops server, child p
         const answer = await sendRaw(surfaces[server], generated.bytes);
         const status = finalStatus(answer);
         if (status !== undefined) seen.set(status, (seen.get(status) ?? 0) + 1);
-        if (child.exitCode !== null) {
-          throw new Error(`the fixture exited (${child.exitCode}): ${fixtureStderr}`);
-        }
+        if (!child.running()) throw new Error(exitReport(child));
         if (status === undefined || status < 200 || status >= 500) {
           throw new Error(
             `answered ${String(status)} (${JSON.stringify(answer.text.slice(0, 300))})`,
