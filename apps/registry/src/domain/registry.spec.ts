@@ -134,7 +134,13 @@ describe.each(backends)('registry on the %s store', (_name, openStore) => {
 
   const header = (
     bytes: Uint8Array,
-    extra: { model?: string; sha256?: string; sizeBytes?: bigint } = {},
+    extra: {
+      model?: string;
+      sha256?: string;
+      sizeBytes?: bigint;
+      createTeam?: string;
+      createDescription?: string;
+    } = {},
   ) =>
     create(registryV1.UploadHeaderSchema, {
       model: 'spam',
@@ -193,6 +199,41 @@ describe.each(backends)('registry on the %s store', (_name, openStore) => {
     expect(await tmpFiles()).toEqual([]);
     expect(await readdir(join(h.dir, 'blobs'))).toEqual([]);
     expect((await h.registry.listVersions(root, { model: 'spam' })).versions).toEqual([]);
+  });
+
+  it('creates a model with its first upload only when the upload is accepted: a refused one leaves no model, version or blob', async () => {
+    const creating = { model: 'ham', createTeam: 'team-a', createDescription: 'first push' };
+    const text = Buffer.from('this is not an onnx model, just some text\n'.repeat(50));
+    const refused = h.registry.uploadVersion(root, header(text, creating), chunksOf(text));
+    expect(await codeOf(refused)).toBe(Code.INVALID_ARGUMENT);
+    expect(await codeOf(h.registry.getModel(root, 'ham'))).toBe(Code.NOT_FOUND);
+    expect(await h.store.scan('model/ham')).toEqual([]);
+    expect(await h.store.scan('version/ham/')).toEqual([]);
+    expect(await readdir(join(h.dir, 'blobs'))).toEqual([]);
+    expect(h.audit.records.filter((r) => r.resource === 'model/ham')).toEqual([]);
+
+    const { version } = await h.registry.uploadVersion(
+      root,
+      header(model1, creating),
+      chunksOf(model1),
+    );
+    expect(version.number).toBe(1n);
+    const { model } = await h.registry.getModel(root, 'ham');
+    expect(model).toMatchObject({ team: 'team-a', description: 'first push', latestVersion: 1n });
+    expect(
+      await codeOf(
+        h.registry.uploadVersion(user('rita'), header(model2, creating), chunksOf(model2)),
+      ),
+    ).toBe(Code.PERMISSION_DENIED);
+    expect(
+      await codeOf(
+        h.registry.uploadVersion(
+          root,
+          header(model2, { model: 'eggs', createTeam: 'Team A' }),
+          chunksOf(model2),
+        ),
+      ),
+    ).toBe(Code.INVALID_ARGUMENT);
   });
 
   it('keeps no plaintext on disk, and a flipped byte makes the download fail with DATA_LOSS', async () => {

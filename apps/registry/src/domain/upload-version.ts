@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Actor } from '@verdict/audit-client';
-import { InvalidArgumentError } from '@verdict/errors';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@verdict/errors';
 import { registryV1 } from '@verdict/proto';
 import { VersionConflictError } from '@verdict/store';
 import type { BlobStore } from '../blob/blob-store';
 import { KEY_BYTES } from '../crypto/key-ring';
 import { createOnnxScanner } from '../onnx/onnx-scanner';
-import { checkSha256 } from './names';
+import { createModel, type ModelInit } from './models';
+import { checkLabel, checkSha256 } from './names';
 import { KEYS, decodeVersion, encodeKey, type RegistryContext } from './registry-context';
 
 type ModelVersion = registryV1.ModelVersion;
@@ -25,7 +26,7 @@ export async function uploadVersion(
   chunks: AsyncIterable<Uint8Array>,
 ): Promise<{ version: ModelVersion; created: boolean }> {
   const { store, blobs, access } = context;
-  const { model } = await context.loadModel(header.model);
+  const model = await modelToUploadTo(context, header);
   access.require(actor, 'model:publish', model.team, `model/${model.name}`);
   const declared = checkSha256('header.sha256', header.sha256);
   if (header.format !== '' && header.format !== 'onnx') {
@@ -71,6 +72,8 @@ export async function uploadVersion(
       });
     }
     signature = scanner.end();
+    // Only now that the bytes are accepted does a model the upload creates come to exist.
+    if (model.createTime === undefined) await createOrJoin(context, actor, header);
     const existing = await existingByDigest(context, model.name, sha256);
     if (existing !== undefined) {
       await writer.abort();
@@ -122,6 +125,43 @@ export async function uploadVersion(
     size_bytes: String(sizeBytes),
   });
   return { version: await context.withKeyId(version), created: true };
+}
+
+/**
+ * The model the header names, or, when it does not exist and the header says which team creates
+ * it, the model as it will be created (not stored yet: its `createTime` is unset).
+ */
+async function modelToUploadTo(
+  context: RegistryContext,
+  header: registryV1.UploadHeader,
+): Promise<registryV1.Model> {
+  try {
+    return (await context.loadModel(header.model)).model;
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || header.createTeam === '') throw error;
+  }
+  const init = modelInit(header);
+  checkLabel('header.create_team', init.team);
+  return create(registryV1.ModelSchema, { name: init.name, team: init.team });
+}
+
+/** Creates the model; one a concurrent upload created first is used if the caller may publish to it. */
+async function createOrJoin(
+  context: RegistryContext,
+  actor: Actor,
+  header: registryV1.UploadHeader,
+): Promise<void> {
+  try {
+    await createModel(context, actor, modelInit(header));
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    const { model } = await context.loadModel(header.model);
+    context.access.require(actor, 'model:publish', model.team, `model/${model.name}`);
+  }
+}
+
+function modelInit(header: registryV1.UploadHeader): ModelInit {
+  return { name: header.model, team: header.createTeam, description: header.createDescription };
 }
 
 async function existingByDigest(
