@@ -32,7 +32,7 @@ export const registerExperimentCommands: Register = (program, context) => {
     )
     .option('--control <name>', 'which variant is the control')
     .option('--pool <pool>', 'the pool every variant runs on (default: default)')
-    .option('--metric <name>', 'primary metric (default: correct)')
+    .option('--metric <name>', 'primary metric, e.g. correct (required with flags)')
     .option('--metric-type <type>', 'binary or continuous')
     .option(
       '--guardrail <name[:pNN][=max]>',
