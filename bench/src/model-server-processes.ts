@@ -3,20 +3,18 @@
  * tsx, exactly as `node --import tsx apps/model-server/src/main.ts` would), the echo and naive
  * baselines, and the load generator; plus reading a child's CPU time from /proc.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
+import { freePort, httpReady, launch, spawnProcess, type LaunchedProcess } from '@verdict/process';
 import type { BaselineSettings } from './model-server-baselines';
 import type { LoadCommand, LoadResult } from './model-server-load';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const MODEL_SERVER_DIR = join(REPO_ROOT, 'apps', 'model-server');
 /** How long a child may take to listen before the bench gives up. */
-const START_TIMEOUT_MS = 60_000;
-const READY_POLL_MS = 100;
+export const START_TIMEOUT_MS = 60_000;
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 /** A child process the bench measures. */
@@ -28,15 +26,8 @@ export interface MeasuredProcess {
   stop(): Promise<void>;
 }
 
-function tsxChild(args: string[], cwd: string, env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-}
-
-function procCpuUs(pid: number): number {
+/** User plus system CPU time of one process (all its threads) so far, in microseconds. */
+export function procCpuUs(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -44,29 +35,25 @@ function procCpuUs(pid: number): number {
   return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
-function measured(child: ChildProcess, address: string): MeasuredProcess {
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+/** A launched child as the bench measures it. */
+export function measured(child: LaunchedProcess, address: string): MeasuredProcess {
   return {
-    pid: child.pid!,
+    pid: child.pid,
     address,
-    cpuUs: () => procCpuUs(child.pid!),
+    cpuUs: () => procCpuUs(child.pid),
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      await child.stop();
     },
   };
 }
 
 /** A free local TCP port (the model server is told its ports rather than reporting them). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
+export { freePort };
+
+/** The `ready <port>` line a bench helper process (baselines, floors) prints once listening. */
+export function readyPort(child: LaunchedProcess): number {
+  const line = child.lines.find((entry) => entry.startsWith('ready '));
+  return Number(line?.split(' ')[1]);
 }
 
 /** Settings of the real model server, written to its YAML config file. */
@@ -105,45 +92,30 @@ export async function startModelServer(settings: ModelServerSettings): Promise<M
       models: { repository: settings.repository, intraOpNumThreads: settings.intraOpNumThreads },
     }),
   );
-  const child = tsxChild([...(settings.nodeArgs ?? []), 'src/main.ts'], MODEL_SERVER_DIR, {
-    VERDICT_CONFIG_FILE: configFile,
+  const child = await launch({
+    name: 'model server',
+    entry: 'src/main.ts',
+    nodeArgs: settings.nodeArgs,
+    cwd: MODEL_SERVER_DIR,
+    env: { VERDICT_CONFIG_FILE: configFile },
+    stdout: 'ignore',
+    stderr: 'inherit',
+    ready: { probe: httpReady(`http://127.0.0.1:${opsPort}/readyz`), timeoutMs: START_TIMEOUT_MS },
   });
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`model server exited with ${child.exitCode}`);
-    const ready = await fetch(`http://127.0.0.1:${opsPort}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error('model server did not become ready');
-    }
-    await new Promise((done) => setTimeout(done, READY_POLL_MS));
-  }
   return measured(child, `127.0.0.1:${grpcPort}`);
 }
 
 /** Starts the echo or naive baseline server and waits for its `ready <port>` line. */
 export async function startBaseline(settings: BaselineSettings): Promise<MeasuredProcess> {
-  const child = tsxChild(
-    [join(__dirname, 'model-server-baselines.ts'), JSON.stringify(settings)],
-    join(REPO_ROOT, 'bench'),
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((done, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`${settings.mode} did not start`)),
-      START_TIMEOUT_MS,
-    );
-    child.once('exit', (code) => fail(new Error(`${settings.mode} exited with ${code}`)));
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      done(Number(line.split(' ')[1]));
-    });
+  const child = await launch({
+    name: settings.mode,
+    entry: join(__dirname, 'model-server-baselines.ts'),
+    args: [JSON.stringify(settings)],
+    cwd: join(REPO_ROOT, 'bench'),
+    stderr: 'inherit',
+    ready: { line: (line) => line.startsWith('ready '), timeoutMs: START_TIMEOUT_MS },
   });
-  return measured(child, `127.0.0.1:${port}`);
+  return measured(child, `127.0.0.1:${readyPort(child)}`);
 }
 
 /** The load generator process: one command at a time. */
@@ -152,27 +124,50 @@ export interface LoadGenerator {
   stop(): Promise<void>;
 }
 
-/** Starts the load generator (model-server-load.ts) in its own process. */
-export function startLoadGenerator(): LoadGenerator {
-  const child = tsxChild([join(__dirname, 'model-server-load.ts')], join(REPO_ROOT, 'bench'));
-  const lines: Interface = createInterface({ input: child.stdout! });
+/**
+ * A bench helper in its own process that answers one JSON line on stdout per JSON line on
+ * stdin (the load generators); `end()` closes its stdin, which ends it.
+ */
+export function startLineProtocol(entry: string): {
+  send<T>(command: object): Promise<T>;
+  end(): Promise<void>;
+} {
+  const child = spawnLineChild(entry);
   const waiting: Array<(line: string) => void> = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
+  child.onLine((line) => waiting.shift()?.(line));
   return {
-    run(command) {
-      return new Promise((done, fail) => {
+    send: <T>(command: object) =>
+      new Promise<T>((done, fail) => {
         waiting.push((line) => {
-          const result = JSON.parse(line) as LoadResult | { error: string };
-          if ('error' in result) fail(new Error(`load generator: ${result.error}`));
+          const result = JSON.parse(line) as T | { error: string };
+          if (typeof result === 'object' && result !== null && 'error' in result)
+            fail(new Error(`load generator: ${result.error}`));
           else done(result);
         });
-        child.stdin!.write(`${JSON.stringify(command)}\n`);
-      });
+        child.child.stdin!.write(`${JSON.stringify(command)}\n`);
+      }),
+    async end() {
+      child.child.stdin!.end();
+      await child.exited;
     },
-    async stop() {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.stdin!.end();
-      await exited;
-    },
+  };
+}
+
+function spawnLineChild(entry: string): LaunchedProcess {
+  return spawnProcess({
+    name: entry,
+    entry,
+    cwd: join(REPO_ROOT, 'bench'),
+    stdin: 'pipe',
+    stderr: 'inherit',
+  });
+}
+
+/** Starts the load generator (model-server-load.ts) in its own process. */
+export function startLoadGenerator(): LoadGenerator {
+  const child = startLineProtocol(join(__dirname, 'model-server-load.ts'));
+  return {
+    run: (command) => child.send<LoadResult>(command),
+    stop: () => child.end(),
   };
 }

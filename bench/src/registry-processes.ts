@@ -1,13 +1,14 @@
 /** Child processes of bench/registry: the registry itself and the bare floor server. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { launch } from '@verdict/process';
 
 /** The repository root, where children run so tsx finds the sources. */
 export const REPO_ROOT = join(__dirname, '..', '..');
 /** How long a child may take to start listening. */
 const START_TIMEOUT_MS = 60_000;
+/** How often `ready` is tried while the child starts. */
+const READY_POLL_MS = 200;
 
 /** A started child and how to stop it. */
 export interface Child {
@@ -27,16 +28,7 @@ export async function peakRssMib(pid: number): Promise<number> {
 }
 
 /** A port free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@verdict/process';
 
 /**
  * Runs an entry point in one Node process (so its pid is the one measured): compiled JavaScript
@@ -53,58 +45,35 @@ export async function startChild(options: {
   port?: number;
   ready?: () => Promise<void>;
 }): Promise<Child> {
-  const typescript = options.entry.endsWith('.ts');
-  const args = typescript ? ['--import', 'tsx', options.entry] : [options.entry];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      ...(typescript ? { TSX_TSCONFIG_PATH: options.tsconfig } : {}),
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`${options.entry} exited with ${code}`))),
-  );
-  exited.catch(() => undefined);
   let port = options.port;
-  if (options.portFromLine !== undefined) {
-    port = await Promise.race([
-      exited,
-      new Promise<number>((resolve) => {
-        let text = '';
-        child.stdout!.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-          for (const line of text.split('\n')) {
-            const found = options.portFromLine!(line);
-            if (found !== undefined) resolve(found);
-          }
-        });
-      }),
-    ]);
-  } else {
-    child.stdout!.resume();
-  }
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await Promise.race([exited, options.ready?.()]);
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  const ready = options.ready;
+  const child = await launch({
+    name: options.entry,
+    entry: options.entry,
+    tsconfig: options.tsconfig,
+    cwd: REPO_ROOT,
+    env: options.env,
+    stderr: 'inherit',
+    ready: {
+      timeoutMs: START_TIMEOUT_MS,
+      pollMs: READY_POLL_MS,
+      ...(options.portFromLine === undefined
+        ? {}
+        : {
+            line: (line: string) => {
+              port = options.portFromLine!(line);
+              return port !== undefined;
+            },
+          }),
+      ...(ready === undefined ? {} : { probe: () => ready().then(() => true) }),
+    },
+  });
   return {
-    pid: child.pid!,
+    pid: child.pid,
     port: port!,
-    peakRssMib: () => peakRssMib(child.pid!),
+    peakRssMib: () => peakRssMib(child.pid),
     async stop() {
-      if (child.exitCode !== null) return;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await gone;
+      await child.stop();
     },
   };
 }

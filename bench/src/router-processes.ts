@@ -3,80 +3,28 @@
  * that): the Verdict router from its sources under tsx, nginx as the C proxy baseline, and the
  * load generator; plus the CPU time of a process tree from /proc.
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
-import { freePort, type MeasuredProcess } from './model-server-processes';
+import { setTimeout as delay } from 'node:timers/promises';
+import { childPids, httpReady, launch } from '@verdict/process';
+import {
+  START_TIMEOUT_MS,
+  freePort,
+  measured,
+  procCpuUs,
+  readyPort,
+  startLineProtocol,
+  type MeasuredProcess,
+} from './model-server-processes';
 import type { ProbeCommand, ProbeResult, RouterLoadCommand, RouterLoadResult } from './router-load';
 import type { NodeFloorSettings } from './router-node-floor';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
-const START_TIMEOUT_MS = 60_000;
-const READY_POLL_MS = 100;
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-/** User plus system CPU time of one process (all its threads) so far, in microseconds. */
-export function procCpuUs(pid: number): number {
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** Direct children of a process (Linux 3.5+: /proc/<pid>/task/<tid>/children). */
-function childPids(pid: number): number[] {
-  const tasks = execFileSync('ls', [`/proc/${pid}/task`])
-    .toString()
-    .trim()
-    .split('\n');
-  return tasks.flatMap((tid) =>
-    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-      .trim()
-      .split(' ')
-      .filter((entry) => entry !== '')
-      .map(Number),
-  );
-}
-
-function tsxChild(args: string[], cwd: string, env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-}
-
-async function waitFor(
-  what: string,
-  child: ChildProcess,
-  ready: () => Promise<boolean>,
-  describeFailure: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(
-        `${what} exited with ${child.exitCode ?? child.signalCode}${describeFailure()}`,
-      );
-    if (await ready()) return;
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error(`${what} did not become ready${describeFailure()}`);
-    }
-    await new Promise((done) => setTimeout(done, READY_POLL_MS));
-  }
-}
-
-function exitOf(child: ChildProcess): Promise<void> {
-  return new Promise<void>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done();
-    else child.once('exit', () => done());
-  });
-}
+/** How often nginx's worker list is read while it forks them. */
+const WORKER_POLL_MS = 100;
 
 /** mTLS files of one side. */
 export interface TlsFiles {
@@ -108,7 +56,7 @@ async function startService(
   name: string,
   settings: ServiceSettings,
   extra: Record<string, unknown>,
-  env: NodeJS.ProcessEnv = {},
+  env: Record<string, string> = {},
 ): Promise<MeasuredProcess> {
   const grpcPort = await freePort();
   const opsPort = await freePort();
@@ -131,27 +79,17 @@ async function startService(
       ...extra,
     }),
   );
-  const child = tsxChild(
-    [...(settings.nodeArgs ?? []), 'src/main.ts'],
-    join(REPO_ROOT, 'apps', name),
-    { VERDICT_CONFIG_FILE: configFile, ...env },
-  );
-  await waitFor(name, child, () =>
-    fetch(`http://127.0.0.1:${opsPort}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    ),
-  );
-  const exited = exitOf(child);
-  return {
-    pid: child.pid!,
-    address: `127.0.0.1:${grpcPort}`,
-    cpuUs: () => procCpuUs(child.pid!),
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const child = await launch({
+    name,
+    entry: 'src/main.ts',
+    nodeArgs: settings.nodeArgs,
+    cwd: join(REPO_ROOT, 'apps', name),
+    env: { VERDICT_CONFIG_FILE: configFile, ...env },
+    stdout: 'ignore',
+    stderr: 'inherit',
+    ready: { probe: httpReady(`http://127.0.0.1:${opsPort}/readyz`), timeoutMs: START_TIMEOUT_MS },
+  });
+  return measured(child, `127.0.0.1:${grpcPort}`);
 }
 
 /**
@@ -177,32 +115,16 @@ export async function startNodeFloor(
   settings: NodeFloorSettings,
   nodeArgs: readonly string[] = [],
 ): Promise<MeasuredProcess> {
-  const child = tsxChild(
-    [...nodeArgs, join(__dirname, 'router-node-floor.ts'), JSON.stringify(settings)],
-    join(REPO_ROOT, 'bench'),
-  );
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((done, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error('grpc-js proxy did not start')),
-      START_TIMEOUT_MS,
-    );
-    child.once('exit', (code) => fail(new Error(`grpc-js proxy exited with ${code}`)));
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      done(Number(line.split(' ')[1]));
-    });
+  const child = await launch({
+    name: 'grpc-js proxy',
+    entry: join(__dirname, 'router-node-floor.ts'),
+    nodeArgs,
+    args: [JSON.stringify(settings)],
+    cwd: join(REPO_ROOT, 'bench'),
+    stderr: 'inherit',
+    ready: { line: (line) => line.startsWith('ready '), timeoutMs: START_TIMEOUT_MS },
   });
-  const exited = exitOf(child);
-  return {
-    pid: child.pid!,
-    address: `127.0.0.1:${port}`,
-    cpuUs: () => procCpuUs(child.pid!),
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return measured(child, `127.0.0.1:${readyPort(child)}`);
 }
 
 /** The nginx binary, or undefined when it is not installed. */
@@ -302,44 +224,41 @@ export async function startNginx(settings: NginxSettings): Promise<MeasuredProce
   const configFile = join(settings.dir, 'nginx.conf');
   const errorLog = join(settings.dir, 'nginx-error.log');
   await writeFile(configFile, nginxConfig({ ...settings, port }));
-  const child = spawn(settings.binary, ['-p', settings.dir, '-e', errorLog, '-c', configFile], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   const logTail = () =>
     existsSync(errorLog) ? `; ${errorLog}:\n${readFileSync(errorLog, 'utf8').slice(-2000)}` : '';
-  await waitFor(
-    'nginx',
-    child,
-    () =>
-      new Promise<boolean>((done) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.destroy();
-          done(true);
-        });
-        socket.once('error', () => done(false));
-      }),
-    logTail,
-  );
-  const master = child.pid!;
+  const child = await launch({
+    name: 'nginx',
+    executable: settings.binary,
+    args: ['-p', settings.dir, '-e', errorLog, '-c', configFile],
+    stdout: 'inherit',
+    stderr: 'inherit',
+    ready: { probe: () => accepts(port), timeoutMs: START_TIMEOUT_MS },
+  }).catch((error: Error) => Promise.reject(new Error(`${error.message}${logTail()}`)));
+  const master = child.pid;
   // The workers are forked once at start-up; read their list once they are all there.
   let workers: number[] = [];
   for (let tries = 0; tries < 50; tries++) {
     workers = childPids(master);
     if (workers.length >= settings.workerProcesses) break;
-    await new Promise((done) => setTimeout(done, READY_POLL_MS));
+    await delay(WORKER_POLL_MS);
   }
-  const exited = exitOf(child);
   return {
-    pid: master,
-    address: `127.0.0.1:${port}`,
+    ...measured(child, `127.0.0.1:${port}`),
+    // SIGTERM (the default stop) is nginx's fast shutdown of master and workers.
     cpuUs: () => [master, ...workers].reduce((sum, pid) => sum + procCpuUs(pid), 0),
-    async stop() {
-      // SIGTERM: fast shutdown of master and workers.
-      child.kill('SIGTERM');
-      await exited;
-    },
   };
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((done) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
 }
 
 /** The load generator process: one command at a time. */
@@ -351,26 +270,10 @@ export interface RouterLoadGenerator {
 
 /** Starts the load generator (router-load.ts) in its own process. */
 export function startRouterLoadGenerator(): RouterLoadGenerator {
-  const child = tsxChild([join(__dirname, 'router-load.ts')], join(REPO_ROOT, 'bench'));
-  const lines: Interface = createInterface({ input: child.stdout! });
-  const waiting: Array<(line: string) => void> = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
-  const send = <T extends object>(command: object) =>
-    new Promise<T>((done, fail) => {
-      waiting.push((line) => {
-        const result = JSON.parse(line) as T | { error: string };
-        if ('error' in result) fail(new Error(`load generator: ${result.error}`));
-        else done(result);
-      });
-      child.stdin!.write(`${JSON.stringify(command)}\n`);
-    });
+  const child = startLineProtocol(join(__dirname, 'router-load.ts'));
   return {
-    run: (command) => send<RouterLoadResult>(command),
-    probe: (command) => send<ProbeResult>(command),
-    async stop() {
-      const exited = exitOf(child);
-      child.stdin!.end();
-      await exited;
-    },
+    run: (command) => child.send<RouterLoadResult>(command),
+    probe: (command) => child.send<ProbeResult>(command),
+    stop: () => child.end(),
   };
 }
