@@ -23,7 +23,7 @@ export async function pushCommand(
     return 2;
   }
   const name = flags.name;
-  await ensureModel(client, name, flags.team, flags.description, io);
+  const exists = await modelExists(client, name, flags.team);
 
   const { size } = await stat(file);
   const hashing = createProgressBar({ stream: io.err, label: 'sha256', totalBytes: size });
@@ -40,9 +40,12 @@ export async function pushCommand(
     sha256,
     sizeBytes,
     metadata: { source_file: basename(file) },
+    // A new model is created by the upload itself, so a refused file leaves no empty model.
+    ...(exists ? {} : { createTeam: flags.team, createDescription: flags.description ?? '' }),
     onProgress: (n) => uploading.update(n),
   });
   uploading.finish();
+  if (!exists) io.err.write(`created model ${name} (team ${flags.team})\n`);
 
   const moved =
     flags.alias === undefined
@@ -71,14 +74,8 @@ export async function pushCommand(
   return 0;
 }
 
-/** Creates the model on first push; refuses to push into a model another team owns. */
-async function ensureModel(
-  client: RegistryClient,
-  name: string,
-  team: string,
-  description: string | undefined,
-  io: ModelIo,
-): Promise<void> {
+/** Whether the model exists; refuses to push into a model another team owns. */
+async function modelExists(client: RegistryClient, name: string, team: string): Promise<boolean> {
   try {
     const { model } = await client.getModel({ name });
     if (model!.team !== team) {
@@ -88,10 +85,9 @@ async function ensureModel(
         received: team,
       });
     }
-    return;
+    return true;
   } catch (error) {
     if (rpcCodeOf(error) !== Code.NOT_FOUND) throw error;
+    return false;
   }
-  await client.createModel({ name, team, description: description ?? '' });
-  io.err.write(`created model ${name} (team ${team})\n`);
 }

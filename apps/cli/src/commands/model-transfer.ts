@@ -41,6 +41,10 @@ export interface UploadFileOptions {
   sizeBytes: number;
   /** Free key-values stored with the version. */
   metadata?: Record<string, string>;
+  /** Team of the model this upload creates when it does not exist yet (only if accepted). */
+  createTeam?: string;
+  /** Description of a model the upload creates. */
+  createDescription?: string;
   /** @default DEFAULT_TRANSFER_CHUNK_BYTES */
   chunkBytes?: number;
   onProgress?: (doneBytes: number) => void;
@@ -67,6 +71,8 @@ export function uploadFile(
           sizeBytes: BigInt(options.sizeBytes),
           format: 'onnx',
           metadata: options.metadata ?? {},
+          createTeam: options.createTeam ?? '',
+          createDescription: options.createDescription ?? '',
         },
       },
     };

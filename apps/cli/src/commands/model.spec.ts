@@ -179,6 +179,10 @@ describe('verdict model', () => {
     expect(junk.exitCode).toBe(1);
     expect(junk.stderr).toMatch(/ONNX.*\(INVALID_ARGUMENT\)/);
     expect((await cli(['versions', 'owned'], { json: true })).json().versions).toHaveLength(1);
+    const refused = await cli(['push', files.junk.path], { name: 'never', team: 'team-a' });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/ONNX.*\(INVALID_ARGUMENT\)/);
+    expect((await cli(['show', 'never'])).stderr).toMatch(/never.* \(NOT_FOUND\)/);
 
     expect((await cli(['promote', 'owned', 'two'], { alias: 'production' })).exitCode).toBe(2);
     expect((await cli(['push', files.v1.path], { name: 'owned' })).exitCode).toBe(2);
