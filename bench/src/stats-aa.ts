@@ -4,7 +4,9 @@
  * the rate of any PROMOTE or ROLLBACK and of SRM alarms and their Wilson intervals; the
  * fixed-horizon method under the same looks for contrast; power and median stopping time of
  * the sequential test for a stated effect. Environment: STATS_AA_REPLICATIONS (default 2000),
- * STATS_AA_LOOK_HOURS (hours between evaluations, default 24), STATS_AA_DAYS (default 30).
+ * STATS_AA_LOOK_HOURS (hours between evaluations, default 24), STATS_AA_DAYS (default 30);
+ * STATS_AA_KINDS (e.g. "bandit") and STATS_AA_CONTRASTS=0 run a part, so that parts can run in
+ * parallel processes.
  */
 import { experimentsV1 } from '@verdict/proto';
 import {
@@ -45,7 +47,12 @@ export async function runStatsAaBench(options: { quick: boolean }): Promise<obje
     process.stderr.write(`${JSON.stringify(out)}\n`);
     return out;
   };
-  const aa = aaScenarios().map((s, i) => row(s, 1000 + i));
+  const kinds = (process.env.STATS_AA_KINDS ?? 'ab,canary,bandit').split(',');
+  const aa = aaScenarios()
+    .map((s, i) => ({ s, seed: 1000 + i }))
+    .filter(({ s }) => kinds.includes(s.kind))
+    .map(({ s, seed }) => row(s, seed));
+  if (process.env.STATS_AA_CONTRASTS === '0') return { settings, aa };
   const fixed = [false, true].map((drift, i) =>
     row(
       { kind: 'ab', metric: 'proportion', drift, effect: 0, method: DecisionMethod.FIXED },

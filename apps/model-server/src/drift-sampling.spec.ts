@@ -7,7 +7,7 @@ import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
 import { createRandom } from '@verdict/stats';
 import { createMemoryStore } from '@verdict/store';
 import { Registry } from '@verdict/telemetry';
-import { freePort } from '../../../libs/grpc-kit/src/testing/free-port';
+import { freePort } from '@verdict/process';
 // The analyzer's real DriftService, in-process: the model server is tested against what it calls.
 import { configSchema as analyzerConfigSchema } from '../../experiment-analyzer/src/config';
 import {

@@ -7,7 +7,7 @@ import { createClient, runService, type RunningService } from '@verdict/grpc-kit
 import { buildMlp } from '@verdict/model-zoo';
 import { registryV1 } from '@verdict/proto';
 import { REGISTRY_PERMISSIONS } from '@verdict/security';
-import { createTestPki, type TestPki } from '../../../libs/grpc-kit/src/testing/test-pki';
+import { createTestPki, type TestPki } from '@verdict/grpc-kit/testing';
 import { readConfig } from './config';
 import { setupRegistry } from './service';
 

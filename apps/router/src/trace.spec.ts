@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  startOtlpReceiver,
-  type OtlpReceiver,
-} from '../../../libs/telemetry/src/testing/otlp-receiver';
+import { startOtlpReceiver, type OtlpReceiver } from '@verdict/telemetry/testing';
 import {
   createRouterTestEnv,
   mlpRequest,

@@ -8,7 +8,7 @@ import {
   startOtlpReceiver,
   type OtlpReceiver,
   type ReceivedSpan,
-} from '../../../libs/telemetry/src/testing/otlp-receiver';
+} from '@verdict/telemetry/testing';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
+import { createTestPki, type TestPki } from '@verdict/grpc-kit/testing';
 
 /** What a CLI test needs around a real service it starts in-process. */
 export interface ServiceTestBed {

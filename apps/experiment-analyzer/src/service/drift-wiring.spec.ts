@@ -9,7 +9,7 @@ import { buildReferenceProfile, verifyWebhookSignature } from '@verdict/drift';
 import { createClient, type MutualTlsFiles } from '@verdict/grpc-kit';
 import { driftV1 } from '@verdict/proto';
 import { createRandom } from '@verdict/stats';
-import { freePort } from '../../../../libs/grpc-kit/src/testing/free-port';
+import { freePort } from '@verdict/process';
 import { startAnalyzerFixture, type AnalyzerFixture } from '../testing/analyzer-fixture';
 
 const SECRET = 'a-webhook-secret-for-tests';

@@ -7,7 +7,7 @@ import { createMemoryAuditSink, type MemoryAuditSink } from '@verdict/audit-clie
 import { createClient, runService, type RunningService } from '@verdict/grpc-kit';
 import { experimentsV1 } from '@verdict/proto';
 import { EXPERIMENTS_PERMISSIONS } from '@verdict/security';
-import { createTestPki, type TestPki } from '../../../../libs/grpc-kit/src/testing/test-pki';
+import { createTestPki, type TestPki } from '@verdict/grpc-kit/testing';
 import { readConfig } from '../config';
 import { setupAnalyzer, type StatsModules } from '../service';
 import { STATS_MODULES } from '../service/stats-modules';
