@@ -41,6 +41,8 @@ export const NOT_RUNNABLE: Readonly<Record<string, string>> = {
   'npm run generate -w @verdict/proto':
     'rewrites libs/proto/src/gen; the generated code has its own freshness check',
   'bash .ci/run': 'is CI itself, this test included',
+  'cd apps/experiment-analyzer && VERDICT_UPDATE_SCREENSHOT=1 npx jest src/dashboard/dashboard.browser.spec.ts':
+    "runs the dashboard's browser test suite to retake the screenshot; that suite runs in npm test",
   'curl --cacert .verdict/pki/ca.pem --cert .verdict/pki/developer.pem --key .verdict/pki/developer.key https://127.0.0.1:<port>/api/experiments':
     "needs the dashboard's port and token, which `verdict dev` prints only on the default ports; the dashboard's own tests call /api/experiments",
   'openssl pkcs12 -export -in .verdict/pki/developer.pem -inkey .verdict/pki/developer.key -out developer.p12 -name verdict-developer':
