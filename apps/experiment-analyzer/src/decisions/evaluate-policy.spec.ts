@@ -226,7 +226,7 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(experiment, results, at(47)).action).toBe(DecisionAction.CONTINUE);
     const done = evaluatePolicy(experiment, results, at(48));
     expect(done.action).toBe(DecisionAction.NO_DIFFERENCE);
-    expect(done.reason).toMatch(/^No winner after 48 h/);
+    expect(done.reason).toMatch(/^No winner after 2 days/);
   });
 
   it('promotes with the Bayesian method when the chance to beat control reaches 1 - alpha', async () => {

@@ -4,7 +4,7 @@ import { experimentsV1 } from '@verdict/proto';
 import { normalise } from '../results/metric-specs';
 import { DEFAULT_ALPHA } from '../results/compute-results';
 import { draft, type DecisionDraft } from './draft';
-import { durationMs, hours, metricValue, pValue, pct } from './format';
+import { count, duration, durationMs, metricValue, pValue, pct } from './format';
 import { minimumsOf } from './minimums';
 import { guardrailBreach, srmRollback } from './rollback-rules';
 import { banditStep, canaryStep } from './traffic-rules';
@@ -66,7 +66,7 @@ export function evaluatePolicy(
   if (maxMs > 0 && ageMs >= maxMs) {
     return draft(
       DecisionAction.NO_DIFFERENCE,
-      `No winner after ${hours(ageMs)} (max duration ${hours(maxMs)}): ${win.status}`,
+      `No winner after ${duration(ageMs)} (max duration ${duration(maxMs)}): ${win.status}`,
       { ...numbers, ...win.numbers, max_duration_hours: maxMs / 3_600_000 },
     );
   }
@@ -151,7 +151,7 @@ function winner(
   const evidence = bayesian
     ? `chance to beat control ${pct(best.m.chanceToBeatControl)} (needs ${pct(1 - alpha)})`
     : `${pValue(best.m.pValue)} (alpha ${alpha})`;
-  const status = `best treatment ${best.variant} has ${spec.name} ${metricValue(spec, best.m.mean)} vs ${metricValue(spec, c.mean)}, lift ${pct(best.m.lift)} (${pct(numbers.lift_lower)} to ${pct(numbers.lift_upper)}), ${evidence}; ${leastN} of ${minSample} observations per variant, ${hours(ageMs)} of ${hours(minMs)}.`;
+  const status = `best treatment ${best.variant} has ${spec.name} ${metricValue(spec, best.m.mean)} vs ${metricValue(spec, c.mean)}, lift ${pct(best.m.lift)} (${pct(numbers.lift_lower)} to ${pct(numbers.lift_upper)}), ${evidence}; ${count(leastN)} observations per variant (${count(minSample)} needed), running ${duration(ageMs)} (${duration(minMs)} needed).`;
   if (!wins(best.m) || leastN < minSample || ageMs < minMs) return { status, numbers };
   if (experiment.kind === ExperimentKind.SHADOW) return { status, numbers };
   return {

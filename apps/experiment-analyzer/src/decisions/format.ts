@@ -31,7 +31,15 @@ export function durationMs(d: { seconds: bigint; nanos: number } | undefined): n
   return d === undefined ? 0 : Number(d.seconds) * 1000 + d.nanos / 1e6;
 }
 
-/** Hours for a sentence. */
-export function hours(ms: number): string {
-  return `${num(ms / 3_600_000)} h`;
+/** A duration for a sentence in the unit a person would say: "45 s", "12 min", "5.5 h", "3 days". */
+export function duration(ms: number): string {
+  if (ms < 60_000) return `${num(Math.round(ms / 1000))} s`;
+  if (ms < 3_600_000) return `${num(Math.round(ms / 60_000))} min`;
+  if (ms < 48 * 3_600_000) return `${num(ms / 3_600_000)} h`;
+  return `${num(ms / 86_400_000)} days`;
+}
+
+/** A count for a sentence, with thousands separators: "4,894". */
+export function count(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
 }
