@@ -56,6 +56,16 @@ describe('the examples of issue 21', () => {
     expect(absolute.pValue).toBeGreaterThan(0.1);
   });
 
+  it('finds two constant but different proportions significant, as the pooled z-test does', () => {
+    // A treatment failing every request against a control failing none: the guardrail case.
+    for (const test of [twoProportionZTest, sequentialProportionTest]) {
+      const result = test({ n: 100, successes: 0 }, { n: 100, successes: 100 });
+      if (isInsufficient(result)) throw new Error(result.reason);
+      expect(result.estimate).toBe(1);
+      expect(result.pValue).toBeLessThan(0.001);
+    }
+  });
+
   it('refuses empty arms, constant data and control means near 0, naming the field', () => {
     const cases: Array<[Comparison | InsufficientData, string]> = [
       [twoProportionZTest({ n: 0, successes: 0 }, { n: 10, successes: 1 }), 'control.n'],

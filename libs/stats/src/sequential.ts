@@ -159,11 +159,17 @@ export function sequentialProportionTest(
   const pc = control.successes / control.n;
   const pt = treatment.successes / treatment.n;
   const pooled = (control.successes + treatment.successes) / (control.n + treatment.n);
+  // Both arms constant but different (0 of n against n of n: a broken treatment failing every
+  // request) is the clearest evidence there is, not missing evidence: the variance under the
+  // null hypothesis p_c = p_t is p̄(1 - p̄) per unit, as in the pooled z-test, and is positive.
+  const constantArms = pc * (1 - pc) + pt * (1 - pt) === 0;
+  const varianceC = constantArms ? pooled * (1 - pooled) : pc * (1 - pc);
+  const varianceT = constantArms ? pooled * (1 - pooled) : pt * (1 - pt);
   return sequentialFromMeans(
     pc,
-    (pc * (1 - pc)) / control.n,
+    varianceC / control.n,
     pt,
-    (pt * (1 - pt)) / treatment.n,
+    varianceT / treatment.n,
     pooled * (1 - pooled),
     options,
   );
