@@ -423,6 +423,10 @@ describe('routing through the dev stack', () => {
       'error_rate=0.01',
       '--interval',
       '2s',
+      // The 200 requests below split about 100/100; the default minimum of 100 per variant
+      // could leave one side just short of it.
+      '--min-sample-size',
+      '50',
       '--auto-apply',
     );
     expect(started.experiment.state).toBe('EXPERIMENT_STATE_RUNNING');
